@@ -1,0 +1,57 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Layers (lower never import higher):
+// 1. CHDF5, CBLAS          system libraries + shims
+// 2. ViTTensor             dtypes, shapes, tensors, checkpoint protocol
+//    ViTSafetensors, ViTHDF5, ViTNumpy   one target per container format
+//    ViTFormats            format detection / opening any checkpoint
+// 3. ViTModel              config, weights, forward, resizer, summary (no files)
+// 4. ViTMapping            conventions -> canonical timm layout, config inference
+// 5. executables           vit-run, vit-convert, vit-summary, vit-bench
+let package = Package(
+    name: "ViTKit",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "ViTKit", targets: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy",
+                                           "ViTFormats", "ViTModel", "ViTMapping"]),
+        .executable(name: "vit-run", targets: ["vit-run"]),
+        .executable(name: "vit-convert", targets: ["vit-convert"]),
+        .executable(name: "vit-summary", targets: ["vit-summary"]),
+        .executable(name: "vit-bench", targets: ["vit-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5",
+                       providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+
+        .target(name: "ViTTensor"),
+        .target(name: "ViTSafetensors", dependencies: ["ViTTensor"]),
+        .target(name: "ViTHDF5", dependencies: ["ViTTensor", "CHDF5"]),
+        .target(name: "ViTNumpy", dependencies: ["ViTTensor"]),
+        .target(name: "ViTFormats", dependencies: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy"]),
+
+        .target(name: "ViTModel", dependencies: ["ViTTensor", "CBLAS"]),
+        .target(name: "ViTMapping", dependencies: ["ViTTensor", "ViTFormats", "ViTModel"]),
+
+        .executableTarget(name: "vit-run", dependencies: [
+            "ViTMapping", "ViTNumpy", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "vit-convert", dependencies: [
+            "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "vit-summary", dependencies: [
+            "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "vit-bench", dependencies: [
+            "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        .testTarget(name: "ViTTensorTests", dependencies: ["ViTTensor"]),
+        .testTarget(name: "ViTSafetensorsTests", dependencies: ["ViTSafetensors"]),
+        .testTarget(name: "ViTHDF5Tests", dependencies: ["ViTHDF5"]),
+        .testTarget(name: "ViTModelTests", dependencies: ["ViTModel"]),
+        .testTarget(name: "ViTMappingTests", dependencies: ["ViTMapping", "ViTNumpy"]),
+        .testTarget(name: "CLITests", dependencies: ["ViTFormats"]),
+    ]
+)

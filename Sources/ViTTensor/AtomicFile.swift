@@ -1,0 +1,125 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Errors of `AtomicFile`.
+public enum AtomicFileError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// The destination exists and replacing it was not allowed.
+    case outputExists(path: String)
+    /// The destination's folder does not exist.
+    case missingFolder(path: String)
+    /// A system call failed; `message` is the OS error text (e.g. "No space left on device").
+    case io(path: String, operation: String, message: String)
+
+    public var description: String {
+        switch self {
+        case let .outputExists(p): return "\(p): already exists (use --force to replace it)"
+        case let .missingFolder(p): return "\(p): the folder to write into does not exist"
+        case let .io(p, op, m): return "\(p): \(op) failed: \(m)"
+        }
+    }
+}
+
+/// Writes a file atomically: bytes go to a temporary file in the destination's folder, which is
+/// renamed over the destination only by `commit()`. Dropping an uncommitted `AtomicFile` removes
+/// the temporary file, so a failure never leaves a partial output.
+public final class AtomicFile {
+    /// The final path.
+    public let destination: String
+    /// The temporary file being written.
+    public let temporaryPath: String
+    private var fd: Int32
+    private var committed = false
+    /// Bytes written so far.
+    public private(set) var bytesWritten: Int = 0
+
+    /// Creates the temporary file next to `destination`.
+    /// - Parameters:
+    ///   - destination: the path the file will have after `commit()`.
+    ///   - overwrite: allow replacing an existing destination.
+    /// - Throws: `AtomicFileError`.
+    public init(destination: String, overwrite: Bool) throws {
+        self.destination = destination
+        if !overwrite && access(destination, F_OK) == 0 { throw AtomicFileError.outputExists(path: destination) }
+        let folder = AtomicFile.folder(of: destination)
+        var st = stat()
+        guard stat(folder, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { throw AtomicFileError.missingFolder(path: destination) }
+        let base = destination.split(separator: "/").last.map(String.init) ?? "out"
+        var template = Array("\(folder)/.\(base).tmp-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw AtomicFileError.io(path: destination, operation: "creating a temporary file", message: AtomicFile.errnoText()) }
+        fchmod(fd, 0o644)
+        self.fd = fd
+        self.temporaryPath = String(cString: template)
+    }
+
+    /// The folder part of `path` (`.` when there is none).
+    public static func folder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let f = String(path[..<slash])
+        return f.isEmpty ? "/" : f
+    }
+
+    static func errnoText() -> String { String(cString: strerror(errno)) }
+
+    /// Appends `bytes`.
+    /// - Throws: `AtomicFileError.io` (e.g. a full disk); the temporary file is removed on deinit.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard var p = bytes.baseAddress else { return }
+        var left = bytes.count
+        while left > 0 {
+            let n = Glibc.write(fd, p, min(left, 1 << 30))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw AtomicFileError.io(path: destination, operation: "writing", message: AtomicFile.errnoText())
+            }
+            p += n
+            left -= n
+            bytesWritten += n
+        }
+    }
+
+    /// Appends `bytes`.
+    public func write(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try write($0) } }
+
+    /// Appends `count` zero bytes.
+    public func writeZeros(_ count: Int) throws {
+        guard count > 0 else { return }
+        try write([UInt8](repeating: 0, count: count))
+    }
+
+    /// Flushes to disk and renames the temporary file onto the destination.
+    /// - Throws: `AtomicFileError.io` when syncing or renaming fails.
+    public func commit() throws {
+        guard !committed else { return }
+        if fsync(fd) != 0 { throw AtomicFileError.io(path: destination, operation: "syncing", message: AtomicFile.errnoText()) }
+        if close(fd) != 0 { fd = -1; throw AtomicFileError.io(path: destination, operation: "closing", message: AtomicFile.errnoText()) }
+        fd = -1
+        if rename(temporaryPath, destination) != 0 {
+            throw AtomicFileError.io(path: destination, operation: "renaming into place", message: AtomicFile.errnoText())
+        }
+        committed = true
+    }
+
+    /// Closes the file descriptor without committing, so a library (e.g. libhdf5) can write the
+    /// temporary path itself; `commitWithoutWriting()` then renames it.
+    public func releaseDescriptor() {
+        if fd >= 0 { close(fd); fd = -1 }
+    }
+
+    /// Renames the temporary file into place after an external writer filled it (see `releaseDescriptor`).
+    public func commitExternallyWritten() throws {
+        releaseDescriptor()
+        if rename(temporaryPath, destination) != 0 {
+            throw AtomicFileError.io(path: destination, operation: "renaming into place", message: AtomicFile.errnoText())
+        }
+        committed = true
+    }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+        if !committed { unlink(temporaryPath) }
+    }
+}
