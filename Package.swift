@@ -4,7 +4,7 @@ import PackageDescription
 // Layers (lower never import higher):
 // 1. CHDF5, CBLAS          system libraries + shims
 // 2. ViTTensor             dtypes, shapes, tensors, checkpoint protocol
-//    ViTSafetensors, ViTHDF5, ViTNumpy   one target per container format
+//    ViTSafetensors, ViTHDF5, ViTNumpy, ViTBin   one target per container format
 //    ViTFormats            format detection / opening any checkpoint
 // 3. ViTModel              config, weights, forward, resizer, summary (no files)
 // 4. ViTMapping            conventions -> canonical timm layout, config inference
@@ -13,7 +13,7 @@ let package = Package(
     name: "ViTKit",
     platforms: [.macOS(.v13)],
     products: [
-        .library(name: "ViTKit", targets: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy",
+        .library(name: "ViTKit", targets: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy", "ViTBin",
                                            "ViTFormats", "ViTModel", "ViTMapping"]),
         .executable(name: "vit-run", targets: ["vit-run"]),
         .executable(name: "vit-convert", targets: ["vit-convert"]),
@@ -33,7 +33,8 @@ let package = Package(
         .target(name: "ViTSafetensors", dependencies: ["ViTTensor"]),
         .target(name: "ViTHDF5", dependencies: ["ViTTensor", "CHDF5"]),
         .target(name: "ViTNumpy", dependencies: ["ViTTensor"]),
-        .target(name: "ViTFormats", dependencies: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy"]),
+        .target(name: "ViTBin", dependencies: ["ViTTensor"]),
+        .target(name: "ViTFormats", dependencies: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy", "ViTBin"]),
 
         .target(name: "ViTModel", dependencies: ["ViTTensor", "CBLAS"]),
         .target(name: "ViTMapping", dependencies: ["ViTTensor", "ViTFormats", "ViTModel"]),
@@ -50,7 +51,8 @@ let package = Package(
         .testTarget(name: "ViTTensorTests", dependencies: ["ViTTensor"]),
         .testTarget(name: "ViTSafetensorsTests", dependencies: ["ViTSafetensors"]),
         .testTarget(name: "ViTHDF5Tests", dependencies: ["ViTHDF5"]),
-        .testTarget(name: "ViTModelTests", dependencies: ["ViTModel"]),
+        .testTarget(name: "ViTModelTests", dependencies: ["ViTModel", "ViTSafetensors", "ViTNumpy"]),
+        .testTarget(name: "ViTBinTests", dependencies: ["ViTBin"]),
         .testTarget(name: "ViTMappingTests", dependencies: ["ViTMapping", "ViTNumpy"]),
         .testTarget(name: "CLITests", dependencies: ["ViTFormats"]),
     ]
