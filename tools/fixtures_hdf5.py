@@ -230,6 +230,16 @@ with h5py.File(path_of("collision.h5"), "w") as f:
     f.create_dataset("a/b", data=np.ones(2, np.float32))
 expected["collision.h5"] = {"collision": {"name": "a.b", "paths": ["/a/b", "/a.b"]}}
 
+# 12b. Hostile shapes: chunked datasets with no chunk written (libhdf5 allocates nothing), whose element count,
+#      byte count, or size compared to any machine's memory is absurd.
+with h5py.File(path_of("hostile_shapes.h5"), "w") as f:
+    f.create_dataset("count_overflow", shape=(2**40, 2**40, 2**40), dtype="<f4", chunks=(1, 1, 1))
+    f.create_dataset("bytes_overflow", shape=(2**62,), dtype="<f4", chunks=(1,))
+    f.create_dataset("four_tebibytes", shape=(2**20, 2**20), dtype="<f4", chunks=(1, 1))
+    f.create_dataset("fine", data=np.arange(3, dtype=np.float32))
+expected["hostile_shapes.h5"] = {"unreadable": {"/count_overflow": "tooLarge", "/bytes_overflow": "tooLarge"},
+                                 "too_large_to_read": ["/four_tebibytes"]}
+
 # 13. The newer file format (superblock 3, creation-order tracking) that libver='v110' writes.
 with h5py.File(path_of("libver_v110.h5"), "w", libver=("v110", "v110"), track_order=True) as f:
     f.create_dataset("z_first", data=np.arange(4, dtype=np.float32))
@@ -275,6 +285,7 @@ MADE_BY = {
     "keras3_legacy.h5": "Keras 3 model.save('x.h5') (legacy HDF5 format), torch backend",
     "keras3_mixed.weights.h5": "Keras 3 model.save_weights(), bfloat16 and float16 Dense layers",
     "corrupt_truncated.h5": "flat.h5 cut after 1,500 bytes",
+    "hostile_shapes.h5": "h5py: chunked datasets with absurd shapes and no chunk written",
     "corrupt_garbled.h5": "flat.h5 with bytes 96..<2144 replaced by random bytes (seed 3)",
     "expected.json": "this script, reading every file back with h5py/numpy",
     "manifest.json": "this script",

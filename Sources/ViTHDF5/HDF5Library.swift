@@ -44,6 +44,15 @@ enum HDF5Library {
         return try body()
     }
 
+    /// True when libhdf5 would not print errors raised on the calling thread (for tests).
+    static func automaticPrintingIsOffOnThisThread() -> Bool {
+        run {
+            var function: H5E_auto2_t?
+            var data: UnsafeMutableRawPointer?
+            return H5Eget_auto2(vk_H5E_DEFAULT(), &function, &data) >= 0 && function == nil
+        }
+    }
+
     /// The check funnel for every `herr_t`, `htri_t`, `hid_t` and `ssize_t` result: negative means failure,
     /// which becomes `HDF5Error.library` carrying libhdf5's error stack.
     /// - Parameters:
