@@ -17,7 +17,7 @@ tensor; the mapped tensors run through a plain-torch canonical forward driven by
 itself (strict load) where timm can express the architecture, and must match the library's logits.
 
 The Keras cases are made by tools/fixtures_conventions_keras.py: `keras_legacy_h5` with tf-keras in tools/.venv-tf
-(see tools/requirements-tf.txt; skipped with a warning when that venv is missing), `keras3_weights_h5` with Keras 3
+(see tools/requirements-tf.txt; or the python named by $VITKIT_TF_PYTHON; skipped with a warning when missing), `keras3_weights_h5` with Keras 3
 (KERAS_BACKEND=torch) in tools/.venv. This script runs both and then writes fixtures/conventions/manifest.json.
 """
 from __future__ import annotations
@@ -469,9 +469,7 @@ def keras_cases():
     keras_script = here / "fixtures_conventions_keras.py"
     env = dict(os.environ, KERAS_BACKEND="torch")
     subprocess.run([sys.executable, str(keras_script), "keras3"], check=True, env=env)
-    tf_python = here / ".venv-tf" / "bin" / "python"
-    if not tf_python.exists():
-        tf_python = Path("/work/main/tools/.venv-tf/bin/python")
+    tf_python = Path(os.environ.get("VITKIT_TF_PYTHON", here / ".venv-tf" / "bin" / "python"))
     if tf_python.exists():
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
         subprocess.run([str(tf_python), str(keras_script), "legacy"], check=True, env=env)
