@@ -49,6 +49,7 @@ let package = Package(
             "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "ViTTensorTests", dependencies: ["ViTTensor"]),
+        .testTarget(name: "ViTNumpyTests", dependencies: ["ViTNumpy"]),
         .testTarget(name: "ViTSafetensorsTests", dependencies: ["ViTSafetensors"]),
         .testTarget(name: "ViTHDF5Tests", dependencies: ["ViTHDF5"]),
         .testTarget(name: "ViTModelTests", dependencies: ["ViTModel", "ViTSafetensors", "ViTNumpy"]),
