@@ -4,11 +4,17 @@
 /// fixed-length and variable-length strings, ASCII or UTF-8, become `String`. A scalar dataspace gives the
 /// singular case; a simple dataspace of any rank gives the array case, flattened in C order.
 public enum HDF5Attribute: Equatable, Sendable {
+    /// A scalar integer (or bool enum: 0 / 1).
     case int(Int64)
+    /// A scalar float.
     case float(Double)
+    /// A scalar string.
     case string(String)
+    /// An integer array.
     case ints([Int64])
+    /// A float array.
     case floats([Double])
+    /// A string array (Keras `layer_names`, `weight_names`).
     case strings([String])
 
     /// The value as metadata text: strings as they are, numbers as decimal text, arrays as JSON arrays
