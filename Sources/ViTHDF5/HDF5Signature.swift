@@ -25,7 +25,7 @@ extension HDF5File {
 
     /// The signature's offset in the file at `path`, reading only the 8 bytes at each candidate offset.
     /// - Throws: `HDF5Error.fileNotFound`, `.io`.
-    static func signatureOffset(ofFileAt path: String) throws(HDF5Error) -> Int? {
+    public static func signatureOffset(ofFileAt path: String) throws(HDF5Error) -> Int? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             if errno == ENOENT { throw .fileNotFound(file: path) }
