@@ -9,10 +9,8 @@ public enum CheckpointOpener {
     /// - Throws: `FormatError` when the format is unknown, or the chosen reader's error.
     public static func open(_ path: String) throws -> any TensorSource {
         switch try FormatDetection.detect(path: path) {
-        case .safetensors:
-            return try SafetensorsFile(path: path)
-        case .safetensorsIndex, .folder:
-            throw FormatError.unrecognized(path: path, firstBytes: "(sharded/folder support lands with the safetensors checkpoint)")
+        case .safetensors, .safetensorsIndex, .folder:
+            return try SafetensorsCheckpoint(path: path)
         case .hdf5:
             return try HDF5File(path: path)
         case .vitkitBin:
