@@ -1,0 +1,21 @@
+import ViTSafetensors
+import ViTTensor
+
+/// Opens any checkpoint ViTKit reads, choosing the reader by content.
+public enum CheckpointOpener {
+    /// Opens the file or folder at `path`.
+    /// - Returns: the checkpoint as a `TensorSource` (headers read and validated; tensor data not yet read).
+    /// - Throws: `FormatError` when the format is unknown, or the chosen reader's error.
+    public static func open(_ path: String) throws -> any TensorSource {
+        switch try FormatDetection.detect(path: path) {
+        case .safetensors:
+            return try SafetensorsFile(path: path)
+        case .safetensorsIndex, .folder:
+            throw FormatError.unrecognized(path: path, firstBytes: "(sharded/folder support lands with the safetensors checkpoint)")
+        case .hdf5:
+            throw FormatError.unrecognized(path: path, firstBytes: "(HDF5 support lands with ViTHDF5)")
+        case .vitkitBin:
+            throw FormatError.unrecognized(path: path, firstBytes: "(.bin support lands with ViTBin)")
+        }
+    }
+}
