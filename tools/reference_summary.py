@@ -294,8 +294,8 @@ def main():
                               "and rows for every case, with the equivalent ViTKit config",
             "torchinfo_vit_tiny_depth3.txt": "str(torchinfo.summary(vit_tiny_patch16_224, input_size=(1,3,224,224), "
                                              "depth=3, verbose=0))",
-            "vit_tiny_depth2.txt": "ViTKit's own render(depth: 2) snapshot (made by the Swift code, "
-                                   "checked in tests; not a reference)",
+            "vit_tiny_depth2.txt": "ViTKit's own ViTSummary.render(depth: 2) snapshot for vit_tiny, not a "
+                                   "reference: re-record with VITKIT_RECORD_SNAPSHOTS=1 swift test --filter SummaryTests",
         })
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
