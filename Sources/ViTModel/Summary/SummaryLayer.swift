@@ -76,6 +76,16 @@ public struct SummaryLayer: Codable, Equatable, Sendable {
     }
 
     /// A row with every field given.
+    /// - Parameters:
+    ///   - name: Dotted module path (`""` for the root).
+    ///   - type: PyTorch class name.
+    ///   - depth: Nesting depth (0 = root).
+    ///   - index: torchinfo's per-depth counter.
+    ///   - outputShape: Output shape for the batch and image size.
+    ///   - params: Subtree parameters (root: its own tensors only).
+    ///   - ownParams: Parameters held by the module itself.
+    ///   - isLeaf: Whether the module has no children.
+    ///   - trainable: Whether the parameters are trainable.
     public init(name: String, type: String, depth: Int, index: Int, outputShape: [Int], params: Int,
                 ownParams: Int, isLeaf: Bool, trainable: Bool = true) {
         self.name = name
