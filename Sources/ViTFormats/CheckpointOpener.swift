@@ -1,3 +1,4 @@
+import ViTHDF5
 import ViTSafetensors
 import ViTTensor
 
@@ -13,7 +14,7 @@ public enum CheckpointOpener {
         case .safetensorsIndex, .folder:
             throw FormatError.unrecognized(path: path, firstBytes: "(sharded/folder support lands with the safetensors checkpoint)")
         case .hdf5:
-            throw FormatError.unrecognized(path: path, firstBytes: "(HDF5 support lands with ViTHDF5)")
+            return try HDF5File(path: path)
         case .vitkitBin:
             throw FormatError.unrecognized(path: path, firstBytes: "(.bin support lands with ViTBin)")
         }
