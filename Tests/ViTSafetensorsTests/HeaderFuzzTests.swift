@@ -90,4 +90,28 @@ struct HeaderFuzzTests {
             if cut >= bytes.count - 8 { #expect((try? result.get()) != nil) } else { #expect((try? result.get()) == nil) }
         }
     }
+
+    @Test("the UTF-8 check agrees with the standard library's validation on 20,000 random byte strings")
+    func utf8AgreesWithStandardLibrary() {
+        var rng = SplitMix64(seed: 7)
+        let pieces: [[UInt8]] = [Array("plain ascii text ".utf8), Array("é".utf8), Array("😀".utf8), Array("\u{FFFF}".utf8),
+                                 [0xF4, 0x90, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xC0, 0x80], [0xE0, 0x9F, 0xBF], [0x80], [0xFF]]
+        for _ in 0..<20_000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<(Int(rng.next() % 6)) {
+                if rng.next() % 3 == 0 {
+                    bytes.append(contentsOf: (0..<Int(rng.next() % 12)).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+                } else {
+                    bytes.append(contentsOf: pieces[Int(rng.next() % UInt64(pieces.count))])
+                }
+            }
+            let ours = bytes.withUnsafeBytes { UTF8Check.firstInvalidOffset($0) }
+            let stdlib = String(validating: bytes, as: UTF8.self)
+            #expect((ours == nil) == (stdlib != nil), "\(bytes)")
+            if let bad = ours {
+                // Everything before the reported offset is valid on its own.
+                #expect(String(validating: bytes[..<bad], as: UTF8.self) != nil)
+            }
+        }
+    }
 }
