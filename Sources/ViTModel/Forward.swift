@@ -8,7 +8,7 @@ extension VisionTransformer {
         let L = weights.layout
         let d = dims
         let eps = Float(config.layerNormEps)
-        let par = Parallel(threads: threading == .split ? threads : 1)
+        let par = Parallel(threads: threading == .split ? threads : 1, minimumWork: minimumParallelWork)
         BLAS.setThreads(threading == .split ? 1 : threads)
 
         // Patch embedding: im2col into rows of C·P·P in (c, py, px) order, then one product with the

@@ -9,14 +9,14 @@ struct Parallel: Sendable {
     /// Threads to use (1 runs everything on the calling thread).
     let threads: Int
 
-    /// Below this rough cost (multiply-adds or element updates) a part is not worth a thread hop.
-    static let minimumWork = 32_768
+    /// Below this rough cost (multiply-adds or element updates) a loop is not worth a thread hop.
+    var minimumWork = 32_768
 
     /// Calls `body(range)` for near-equal contiguous parts of 0..<count, one per thread, with the
     /// inner boundaries rounded to multiples of `alignment`; runs inline when `work` is small.
     func forRanges(_ count: Int, work: Int = .max, alignment: Int = 1, _ body: (Range<Int>) -> Void) {
         let parts = min(threads, count / max(alignment, 1))
-        if parts <= 1 || work < Parallel.minimumWork {
+        if parts <= 1 || work < minimumWork {
             if count > 0 { body(0..<count) }
             return
         }

@@ -19,6 +19,8 @@ public final class VisionTransformer: Sendable {
     /// Threads the forward pass uses.
     public let threads: Int
     let threading: GEMMThreading
+    /// Loops cheaper than this run on one thread (tests set 0 to force every parallel path).
+    let minimumParallelWork: Int
     let dims: ForwardDims
 
     /// The config of the weights.
@@ -35,10 +37,11 @@ public final class VisionTransformer: Sendable {
         self.init(weights: weights, threads: threads, threading: .split)
     }
 
-    init(weights: ViTWeights, threads: Int, threading: GEMMThreading) {
+    init(weights: ViTWeights, threads: Int, threading: GEMMThreading, minimumParallelWork: Int = 32_768) {
         self.weights = weights
         self.threads = max(1, threads)
         self.threading = threading
+        self.minimumParallelWork = minimumParallelWork
         self.dims = ForwardDims(weights.config)
     }
 
