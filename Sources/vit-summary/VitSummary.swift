@@ -16,8 +16,7 @@ struct VitSummary: ParsableCommand {
         discussion: """
             Reads only headers and metadata unless --stats or --diff is given. Reads \
             \(CheckpointFormat.readableDescription).
-            Exit status: 0 success (or equal under --diff); 1 an error (or different under --diff); 2 an \
-            error under --diff; 64 a usage error.
+            Exit status: 0 success, 1 error, 64 usage error. With --diff: 0 equal, 1 different, 2 error.
             """)
 
     @Argument(help: "The checkpoint: a file, an *.safetensors.index.json, or a folder.")
@@ -36,7 +35,7 @@ struct VitSummary: ParsableCommand {
                                valueName: "other"))
     var diff: String?
 
-    @Option(help: "Largest |difference| counted as equal under --diff.")
+    @Option(help: "Largest |difference| counted as equal under --diff (default: 0: equal values).")
     var tolerance: Double?
 
     @Option(name: .customLong("image-size"), help: "Image size to run the model at (N or HxW; default: the stored size).")
