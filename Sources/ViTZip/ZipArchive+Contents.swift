@@ -10,10 +10,15 @@ public struct ZipMemberBytes: @unchecked Sendable {
     /// Number of bytes (the member's uncompressed size).
     public let count: Int
 
-    /// The bytes, without copying.
-    public var bytes: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: storage.bytes[offset..<(offset + count)])
+    /// Calls `body` with the bytes (no copy); the storage is kept alive for the call.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withExtendedLifetime(storage) {
+            try body(UnsafeRawBufferPointer(rebasing: storage.bytes[offset..<(offset + count)]))
+        }
     }
+
+    /// The bytes as an array (a copy).
+    public var array: [UInt8] { withUnsafeBytes { Array($0) } }
 }
 
 extension ZipArchive {
