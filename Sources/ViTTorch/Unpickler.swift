@@ -87,7 +87,8 @@ struct Unpickler {
             let v = Int(try byte())
             guard (2...5).contains(v) else { throw .unsupportedProtocol(version: v, offset: opStart) }
         case Op.frame:
-            _ = try length(try u64(), what: "FRAME")  // frames are transparent: only check the claim
+            let claimed = try u64()
+            _ = try length(claimed)  // frames are transparent: only check the claim
         case Op.mark:
             guard marks.count < limits.marks else { throw .limitExceeded(what: "marks", limit: limits.marks, offset: opStart) }
             marks.append(stack.count)
@@ -123,9 +124,9 @@ struct Unpickler {
             let n = Int32(truncatingIfNeeded: try take(4).le32(0))
             guard n >= 0 else { throw .truncated(offset: opStart, needed: UInt64(UInt32(bitPattern: n)), available: bytes.count - pos) }
             try push(try py2String(UInt64(n)))
-        case Op.shortBinbytes: try push(.bytes(count: try take(try length(UInt64(try byte()), what: "bytes")).count))
-        case Op.binbytes: try push(.bytes(count: try take(try length(UInt64(try take(4).le32(0)), what: "bytes")).count))
-        case Op.binbytes8, Op.bytearray8: try push(.bytes(count: try take(try length(try u64(), what: "bytes")).count))
+        case Op.shortBinbytes: try push(try bytesValue(UInt64(try byte())))
+        case Op.binbytes: try push(try bytesValue(UInt64(try take(4).le32(0))))
+        case Op.binbytes8, Op.bytearray8: try push(try bytesValue(try u64()))
 
         case Op.emptyTuple: try push(.tuple(arena.tuple([])))
         case Op.tuple: try push(.tuple(arena.tuple(try popMark("TUPLE"))))
@@ -299,30 +300,35 @@ struct Unpickler {
         UInt64(littleEndian: try take(8).loadUnaligned(as: UInt64.self))
     }
 
-    /// A claimed length, refused when it exceeds the bytes left.
-    private func length(_ claimed: UInt64, what: String) throws(PickleError) -> Int {
+    /// A claimed length, refused when it exceeds the bytes left. (Call it with the claim already in a
+    /// local: a non-mutating call evaluates `self` before its arguments.)
+    private func length(_ claimed: UInt64) throws(PickleError) -> Int {
         guard claimed <= UInt64(bytes.count - pos) else {
             throw .truncated(offset: opStart, needed: claimed, available: bytes.count - pos)
         }
         return Int(claimed)
     }
 
+    private mutating func bytesValue(_ claimed: UInt64) throws(PickleError) -> PickleValue {
+        .bytes(count: try take(try length(claimed)).count)
+    }
+
     private mutating func unicode(_ claimed: UInt64) throws(PickleError) -> PickleValue {
-        let b = try take(try length(claimed, what: "str"))
+        let b = try take(try length(claimed))
         guard let s = String(validating: b, as: UTF8.self) else { throw .invalidText(offset: opStart) }
         return .string(s)
     }
 
     /// A Python 2 `str` (`SHORT_BINSTRING`/`BINSTRING`): text when UTF-8, else bytes.
     private mutating func py2String(_ claimed: UInt64) throws(PickleError) -> PickleValue {
-        let b = try take(try length(claimed, what: "str"))
+        let b = try take(try length(claimed))
         if let s = String(validating: b, as: UTF8.self) { return .string(s) }
         return .bytes(count: b.count)
     }
 
     /// A little-endian two's-complement integer of `n` bytes (`LONG1`/`LONG4`).
     private mutating func long(_ n: Int) throws(PickleError) -> PickleValue {
-        let b = try take(try length(UInt64(n), what: "int"))
+        let b = try take(try length(UInt64(n)))
         guard n > 0 else { return .int(0) }
         let negative = b[n - 1] & 0x80 != 0
         if n > 8 {
