@@ -21,7 +21,9 @@ struct Rule: Sendable {
 
 /// A layer kind inside a `Sequential` container, placed by its position among the container's entries.
 enum Layer: Sendable {
-    case norm, headNorm, preLogits, head, norm2, fc1, fc2
+    /// A LayerNorm at the start of a classifier container: it normalises the pooled feature (`fc_norm`).
+    case headNorm
+    case norm, preLogits, head, norm2, fc1, fc2
     /// Patch containers after an einops `Rearrange(... -> (p1 p2 c))`: LayerNorm, Linear, LayerNorm.
     case patchNormPre, patchProj, patchNorm
 
@@ -31,7 +33,7 @@ enum Layer: Sendable {
         case .patchProj: return .patchProj(p)
         case .patchNorm: return .patchNorm(p)
         case .norm: return .norm(p)
-        case .headNorm: return .headNorm(p)
+        case .headNorm: return .fcNorm(p)
         case .preLogits: return .preLogits(p)
         case .head: return .head(p)
         case .norm2: return .norm2(p)

@@ -110,6 +110,9 @@ struct MetadataFacts: Sendable {
         if let act = j["hidden_act"]?.string, act != "gelu" {
             throw MappingError.unsupportedActivation(file: file, key: "config.json hidden_act", value: act)
         }
+        if let act = j["pooler_act"]?.string, act != "tanh" {
+            throw MappingError.unsupportedActivation(file: file, key: "config.json pooler_act", value: act)
+        }
         heads = heads ?? fact("num_attention_heads", \.int)
         eps = fact("layer_norm_eps", \.double)
         imageSize = imageSize ?? fact("image_size", \.pair)

@@ -35,7 +35,7 @@ public enum ViTMapper {
         let config = inferred.config
 
         var byName: [String: Role] = [:]
-        for role in bound.roles.keys { byName[role.canonicalName(headNormAsFinalNorm: inferred.headNormAsFinalNorm)] = role }
+        for role in bound.roles.keys { byName[role.canonicalName] = role }
         let incomplete = Dictionary(bound.incompleteFusions.map { (String($0.prefix { $0 != " " }), $0) }, uniquingKeysWith: { a, _ in a })
 
         var entries: [PlannedTensor] = []
@@ -117,7 +117,9 @@ public enum ViTMapper {
             runs.append((d.assign(entries), notes))
         }
         let total = infos.count
-        let ranked = runs.sorted { $0.0.matchedCount > $1.0.matchedCount }
+        // Best first; equal counts keep the table order (a stable, deterministic ranking).
+        let ranked = runs.enumerated().sorted { ($0.element.0.matchedCount, -$0.offset) > ($1.element.0.matchedCount, -$1.offset) }
+            .map(\.element)
         let viable = ranked.filter { $0.0.missingAnchors.isEmpty }
         if let forced {
             let mine = ranked.filter { $0.0.dialect.convention == forced }

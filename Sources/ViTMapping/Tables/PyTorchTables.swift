@@ -91,7 +91,8 @@ extension Dialect {
          Rule("{vit.|}embeddings.mask_token", .noEquivalent("HF mask token (masked image modelling only)"))]
         + Rule.layer("{vit.|}embeddings.patch_embeddings.projection", Part.patchProj)
         + Rule.layer("{vit.|}layernorm", Part.norm)
-        + Rule.layer("{vit.|}pooler.dense", { _ in Part.noEquivalent("HF pooler (Linear + tanh on the class token)") })
+        // The pooler (Linear + tanh on the class token) is pre_logits when there is no classifier.
+        + Rule.layer("{vit.|}pooler.dense", Part.pooler)
         + Rule.layer("classifier", Part.head)
 
     private static let huggingFaceTraits = Traits(

@@ -174,7 +174,7 @@ struct Synthetic {
             }
         }
         // Sequential(LayerNorm, Linear, GELU, Linear): entries 0, 1, 3.
-        for q in ["weight", "bias"] { s.add("\(head).0.\(q)", v("norm.\(q)")) }
+        for q in ["weight", "bias"] { s.add("\(head).0.\(q)", v("fc_norm.\(q)")) }
         for q in ["weight", "bias"] { s.add("\(head).1.\(q)", v("pre_logits.fc.\(q)")) }
         for q in ["weight", "bias"] { s.add("\(head).3.\(q)", v("head.\(q)")) }
         return s
@@ -198,7 +198,7 @@ struct Synthetic {
             for q in ["weight", "bias"] { s.add(b + "ff.net.1.\(q)", v(b + "mlp.fc1.\(q)")) }
             for q in ["weight", "bias"] { s.add(b + "ff.net.3.\(q)", v(b + "mlp.fc2.\(q)")) }
         }
-        for q in ["weight", "bias"] { s.add("head.0.\(q)", v("norm.\(q)")) }
+        for q in ["weight", "bias"] { s.add("head.0.\(q)", v("fc_norm.\(q)")) }
         for q in ["weight", "bias"] { s.add("head.1.\(q)", v("head.\(q)")) }
         return s
     }
