@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ViTFormats
+import ViTHDF5
 import ViTModel
 import ViTNumpy
 import ViTTensor
@@ -53,15 +54,13 @@ struct FixtureTests {
         "handwritten-mha": .torchMHA, "handwritten-einops": .einops, "keras-legacy-h5": .kerasLegacy, "keras3-weights-h5": .keras3,
     ]
 
-    /// Opens the case's checkpoint as a user would: the weights file, plus config.json when it ships one.
+    /// Opens the case's checkpoint as a user would: the weights file (or, for a `save_pretrained` folder,
+    /// the folder, whose config.json the reader picks up).
     static func open(_ name: String, _ c: Case) throws -> TensorSource {
         let dir = root.appendingPathComponent(name)
         guard let weights = c.checkpoint.files.first(where: { !$0.hasSuffix(".json") }) else { throw CocoaError(.fileNoSuchFile) }
-        let source = try CheckpointOpener.open(dir.appendingPathComponent(weights).path)
-        if let json = c.checkpoint.files.first(where: { $0.hasSuffix("config.json") }) {
-            return WithConfig(source, configJSON: try String(contentsOf: dir.appendingPathComponent(json), encoding: .utf8))
-        }
-        return source
+        let path = dir.appendingPathComponent(weights)
+        return try CheckpointOpener.open(weights.contains("/") ? path.deletingLastPathComponent().path : path.path)
     }
 
     @Test("the fixture folder holds every convention's cases")
@@ -72,7 +71,7 @@ struct FixtureTests {
     }
 
     @Test("each reference checkpoint maps with its expected config and every tensor materialises",
-          arguments: FixtureTests.cases.filter { !$0.hasPrefix("keras") })
+          arguments: FixtureTests.cases)
     func maps(_ name: String) throws {
         let c = try Self.load(name)
         let source = try Self.open(name, c)
@@ -87,17 +86,49 @@ struct FixtureTests {
     }
 }
 
-/// A source with a config.json beside it (a Hugging Face folder opened through its weights file).
-final class WithConfig: TensorSource, @unchecked Sendable {
-    let base: TensorSource
-    let configJSON: String?
-    init(_ base: TensorSource, configJSON: String) {
-        self.base = base
-        self.configJSON = configJSON
+@Suite("Keras names from HDF5 attributes")
+struct KerasNamesTests {
+    func names(_ file: String) throws -> KerasNames? {
+        try KerasNames.read(from: HDF5File(path: FixtureTests.root.appendingPathComponent(file).path))
     }
-    var path: String { base.path }
-    var formatName: String { base.formatName }
-    var tensorInfos: [TensorInfo] { base.tensorInfos }
-    var metadata: [String: String] { base.metadata }
-    func tensor(named name: String) throws -> Tensor { try base.tensor(named: name) }
+
+    @Test("Keras 3 .weights.h5: each vars/<n> dataset is named by its layers' `name` attributes and the index")
+    func keras3() throws {
+        let k = try #require(try names("keras3_weights_h5/model.weights.h5"))
+        #expect(k.layout == .keras3)
+        #expect(k.weights.count == 40)
+        let byTensor = Dictionary(uniqueKeysWithValues: k.weights.map { ($0.tensor, $0.name) })
+        #expect(byTensor["layers.transformer_block_1.attention.query.vars.0"] == "Transformer_encoderblock_1/MultiHeadDotProductAttention_1/query/0")
+        #expect(byTensor["layers.transformer_block.mlpblock.dense_1.vars.1"] == "Transformer_encoderblock_0/MlpBlock_3/Dense_1/1")
+        #expect(byTensor["layers.conv2d.vars.0"] == "embedding/0")
+        #expect(byTensor["layers.add_position_embs.vars.0"] == "Transformer_posembed_input/0")
+    }
+
+    @Test("legacy .h5: weights in layer_names / weight_names order, named by their weight names")
+    func legacy() throws {
+        let k = try #require(try names("keras_legacy_h5/model.h5"))
+        #expect(k.layout == .legacy)
+        #expect(k.weights.count == 40)
+        #expect(k.weights.prefix(4).map(\.name) == ["embedding/kernel:0", "embedding/bias:0", "class_token/cls:0",
+                                                     "Transformer/posembed_input/pos_embedding:0"])
+        #expect(k.weights[4] == KerasNames.Weight(tensor: "Transformer.encoderblock_0.Transformer.encoderblock_0.LayerNorm_0.gamma:0",
+                                                   name: "Transformer/encoderblock_0/LayerNorm_0/gamma:0"))
+        #expect(k.weights.last?.name == "head/bias:0")
+    }
+
+    @Test("sources that are not Keras HDF5 files have no Keras names; a canonical HDF5 file maps as timm")
+    func notKeras() throws {
+        #expect(try KerasNames.read(from: CheckpointOpener.open(FixtureTests.root.appendingPathComponent("timm_plain/model.safetensors").path)) == nil)
+        let c = ViTConfig(imageSize: [8, 8], patchSize: [4, 4], embedDim: 16, depth: 2, numHeads: 2, numClasses: 3)
+        let m = Synthetic(c)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vitkit-mapping-\(UInt32.random(in: 0...UInt32.max)).h5").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try HDF5Writer.write(m.order.map { ($0, try m.v($0).tensor()) }, attributes: ["vitkit_config": c.jsonString()], to: path)
+        let file = try HDF5File(path: path)
+        #expect(try KerasNames.read(from: file) == nil)
+        let loaded = try ViTMapper.loadCanonical(file)
+        #expect(loaded.config == c)
+        #expect(loaded.report.configSource == "__metadata__.vitkit_config")
+        for n in m.order { #expect(loaded.tensors[n] == (try m.v(n).tensor()), "\(n)") }
+    }
 }
