@@ -155,7 +155,7 @@ extension Dialect {
         var a = Assignment(dialect: self)
         var leftovers: [(String, TensorInfo)] = []
         for (name, info) in entries {
-            guard let (rule, captures) = firstRule(matching: name), rule.part.isBlockPart == (captures.block != nil) else {
+            guard let (rule, captures) = firstRule(matching: Array(name.utf8)), rule.part.isBlockPart == (captures.block != nil) else {
                 leftovers.append((name, info))
                 continue
             }
@@ -173,9 +173,10 @@ extension Dialect {
         var stillLeft: [(String, TensorInfo)] = []
         for (name, info) in leftovers {
             var placed = false
+            let bytes = Array(name.utf8)
             for (ri, rule) in sequentials.enumerated() {
-                let hit: (NamePattern.Captures, Param)? = rule.weight.match(name).map { ($0, .weight) }
-                    ?? rule.bias.match(name).map { ($0, .bias) }
+                let hit: (NamePattern.Captures, Param)? = rule.weight.match(bytes: bytes).map { ($0, .weight) }
+                    ?? rule.bias.match(bytes: bytes).map { ($0, .bias) }
                 guard let (c, param) = hit, let k = c.entry else { continue }
                 let container = String(name.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
                     .dropLast(2).map { String(decoding: $0, as: UTF8.self) }.joined(separator: "."))
@@ -207,8 +208,8 @@ extension Dialect {
         return a
     }
 
-    private func firstRule(matching name: String) -> (Rule, NamePattern.Captures)? {
-        for r in rules { if let c = r.pattern.match(name) { return (r, c) } }
+    private func firstRule(matching name: [UInt8]) -> (Rule, NamePattern.Captures)? {
+        for r in rules { if let c = r.pattern.match(bytes: name) { return (r, c) } }
         return nil
     }
 }

@@ -7,6 +7,7 @@ extension Dialect {
         rules: [
             Rule("cls_token", .clsToken), Rule("reg_token", .regToken), Rule("dist_token", .distToken),
             Rule("pos_embed", .posEmbed),
+            Rule("mask_token", .noEquivalent("mask token (masked image modelling only)")),
         ]
         + Rule.layer("patch_embed.norm_pre", Part.patchNormPre)
         + Rule.layer("patch_embed.proj", Part.patchProj)
