@@ -84,7 +84,7 @@ public final class BinFile: TensorSource {
         guard storedHeaderChecksum == headerChecksum else {
             throw BinError.headerChecksumMismatch(file: file, stored: storedHeaderChecksum, computed: headerChecksum)
         }
-        let header = try BinHeader.decode(UnsafeRawBufferPointer(rebasing: bytes[BinFormat.preambleSize..<headerEnd]), file: file)
+        let header = try BinHeader.decode(UnsafeRawBufferPointer(rebasing: bytes[BinFormat.preambleSize..<headerEnd]), file: file, fileSize: size)
 
         // Layout: each tensor at the first aligned offset after the previous one.
         let dataStart = BinFormat.aligned(headerEnd + 8)!  // headerEnd ≤ 100 MiB + 24

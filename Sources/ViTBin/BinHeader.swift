@@ -55,7 +55,7 @@ struct BinHeader {
 
     /// Parses and checks the header bytes. Offsets and lengths are checked against the layout by
     /// the caller; here: structure, UTF-8, dtypes, ranks, shape overflow, byte lengths, uniqueness.
-    static func decode(_ bytes: UnsafeRawBufferPointer, file: String) throws -> BinHeader {
+    static func decode(_ bytes: UnsafeRawBufferPointer, file: String, fileSize: Int) throws -> BinHeader {
         var r = HeaderReader(bytes: bytes, file: file)
         let tensorCount = try r.u32("tensor count")
         let metadataCount = try r.u32("metadata count")
@@ -103,7 +103,7 @@ struct BinHeader {
                 throw BinError.byteLengthMismatch(file: file, tensor: name, expected: byteCount, found: length)
             }
             guard offset <= UInt64(Int.max) else {
-                throw BinError.tensorOutOfBounds(file: file, tensor: name, offset: offset, byteLength: length, fileSize: bytes.count)
+                throw BinError.tensorOutOfBounds(file: file, tensor: name, offset: offset, byteLength: length, fileSize: fileSize)
             }
             tensors.append(BinTensorEntry(info: TensorInfo(name: name, dtype: dtype, shape: rawShape.map { Int($0) }),
                                           offset: Int(offset), byteLength: byteCount))
