@@ -87,7 +87,9 @@ public final class BinFile: TensorSource {
         let header = try BinHeader.decode(UnsafeRawBufferPointer(rebasing: bytes[BinFormat.preambleSize..<headerEnd]), file: file, fileSize: size)
 
         // Layout: each tensor at the first aligned offset after the previous one.
-        let dataStart = BinFormat.aligned(headerEnd + 8)!  // headerEnd ≤ 100 MiB + 24
+        guard let dataStart = BinFormat.aligned(headerEnd + 8) else {  // cannot overflow: headerEnd ≤ 100 MiB + 24
+            throw BinError.headerTooLarge(file: file, length: rawHeaderLength, limit: BinFormat.maxHeaderLength)
+        }
         var expectedOffset = dataStart
         var previous: BinTensorEntry?
         var paddingRanges: [Range<Int>] = [(headerEnd + 8)..<dataStart]
