@@ -84,6 +84,27 @@ struct FixtureTests {
             #expect(t.shape == e.shape && t.dtype == e.dtype, "\(e.canonicalName)")
         }
     }
+
+    /// max|ours − ref| / max(1, max|ref|): the relative error every parity test in ViTKit uses.
+    static func relativeError(_ ours: [Float], _ ref: [Float]) -> Float {
+        let diff = zip(ours, ref).map { abs($0 - $1) }.max() ?? .infinity
+        return diff / max(1, ref.map(abs).max() ?? 0)
+    }
+
+    @Test("each reference checkpoint, mapped and run by the Swift forward pass, gives the library's logits (relative error ≤ 1e-4)",
+          arguments: FixtureTests.cases)
+    func logits(_ name: String) throws {
+        let c = try Self.load(name)
+        let checkpoint = try ViTMapper.loadCanonical(try Self.open(name, c), options: Self.options(name, c))
+        let model = try VisionTransformer(config: checkpoint.config, tensors: checkpoint.tensors, threads: 1)
+        let dir = Self.root.appendingPathComponent(name)
+        let input = try NpyFile(path: dir.appendingPathComponent("input.npy").path).tensor
+        let ref = try NpyFile(path: dir.appendingPathComponent("logits.npy").path).tensor
+        let out = try model.forward(input)
+        #expect(out.shape == ref.shape)
+        let err = Self.relativeError(out.floats(), ref.floats())
+        #expect(err <= 1e-4, "\(name): relative error \(err)")
+    }
 }
 
 @Suite("Keras names from HDF5 attributes")
