@@ -61,8 +61,9 @@ struct MetadataFacts: Sendable {
     static func read(_ context: SourceContext) throws -> MetadataFacts {
         var f = MetadataFacts()
         let file = context.file
-        if let text = context.metadata["vitkit_config"] {
-            f.embedded = Fact(value: try decodeConfig(text, file: file, key: "vitkit_config"), key: "__metadata__.vitkit_config")
+        let key = ViTMapper.embeddedConfigKey
+        if let text = context.metadata[key] {
+            f.embedded = Fact(value: try decodeConfig(text, file: file, key: key), key: "__metadata__.\(key)")
         }
         for key in ["num_heads", "num_attention_heads", "heads"] {
             if f.heads == nil, let s = context.metadata[key] {

@@ -7,6 +7,10 @@ import ViTTensor
 /// materialising builds one canonical tensor at a time, so a conversion's peak memory stays near the
 /// largest tensor.
 public enum ViTMapper {
+    /// The metadata key under which ViTKit's writers embed the `ViTConfig` JSON (safetensors `__metadata__`,
+    /// HDF5 root attribute); a checkpoint carrying it maps with that config verbatim.
+    public static let embeddedConfigKey = "vitkit_config"
+
     /// Detects the naming convention of a checkpoint from its tensor names.
     /// - Parameters:
     ///   - infos: the tensor headers.
