@@ -59,6 +59,29 @@ struct InferenceTests {
         }
     }
 
+    @Test("grid: HF config.json gives a non-square image size, and its patch size is checked")
+    func hfNonSquare() throws {
+        let c = ViTConfig(imageSize: [8, 20], patchSize: [4, 4], embedDim: 24, depth: 13, numHeads: 2, layerNormEps: 1e-12, numClasses: 2)
+        let m = Synthetic(c)
+        var labelled = c
+        labelled.labels = ["LABEL_0", "LABEL_1"]
+        #expect(try plan(m.huggingFace(), configJSON: m.huggingFaceConfigJSON()).config == labelled)
+        let wrongPatch = m.huggingFaceConfigJSON().replacingOccurrences(of: "\"patch_size\": 4", with: "\"patch_size\": 2")
+        #expect(throws: MappingError.metadataMismatch(file: "test.ckpt", key: "config.json patch_size", metadata: "[2, 2]", weights: "patch [4, 4]")) {
+            try self.plan(m.huggingFace(), configJSON: wrongPatch)
+        }
+    }
+
+    @Test("Keras: a missing dataset is named by its canonical tensor and part")
+    func kerasMissing() throws {
+        let c = ViTConfig(imageSize: [8, 8], patchSize: [4, 4], embedDim: 24, depth: 2, numHeads: 2, numClasses: 2)
+        var s = Synthetic(c).keras3()
+        s.entries.removeAll { $0.0 == "layers/encoder_block_1/att/value_dense/vars/1" || $0.0 == "layers/encoder_block/ln2/vars/0" }
+        #expect(throws: MappingError.missingTensors(file: "test.ckpt", names: ["blocks.0.norm2.weight", "blocks.1.attn.qkv.bias (no value bias)"])) {
+            try self.plan(s)
+        }
+    }
+
     @Test("grid: a square grid is assumed without metadata and the report says so")
     func squareAssumed() throws {
         let c = ViTConfig(imageSize: [16, 16], patchSize: [4, 4], embedDim: 24, depth: 1, numHeads: 2, numClasses: 2)
