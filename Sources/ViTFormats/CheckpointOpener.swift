@@ -1,3 +1,5 @@
+import ViTBin
+import ViTHDF5
 import ViTSafetensors
 import ViTTensor
 
@@ -8,14 +10,12 @@ public enum CheckpointOpener {
     /// - Throws: `FormatError` when the format is unknown, or the chosen reader's error.
     public static func open(_ path: String) throws -> any TensorSource {
         switch try FormatDetection.detect(path: path) {
-        case .safetensors:
-            return try SafetensorsFile(path: path)
-        case .safetensorsIndex, .folder:
-            throw FormatError.unrecognized(path: path, firstBytes: "(sharded/folder support lands with the safetensors checkpoint)")
+        case .safetensors, .safetensorsIndex, .folder:
+            return try SafetensorsCheckpoint(path: path)
         case .hdf5:
-            throw FormatError.unrecognized(path: path, firstBytes: "(HDF5 support lands with ViTHDF5)")
+            return try HDF5File(path: path)
         case .vitkitBin:
-            throw FormatError.unrecognized(path: path, firstBytes: "(.bin support lands with ViTBin)")
+            return try BinFile(path: path)
         }
     }
 }

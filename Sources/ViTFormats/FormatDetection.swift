@@ -2,12 +2,12 @@
 import Glibc
 #endif
 import Foundation
+import ViTBin
+import ViTHDF5
 import ViTTensor
 
 /// Detects checkpoint formats from file content.
 public enum FormatDetection {
-    static let hdf5Signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
-
     /// The format of the file or folder at `path`, decided by content.
     /// - Throws: `FormatError` when the path is missing, unreadable or of no known format.
     public static func detect(path: String) throws -> CheckpointFormat {
@@ -19,7 +19,7 @@ public enum FormatDetection {
         defer { close(fd) }
         let size = Int(st.st_size)
         let head = readAt(fd, offset: 0, count: min(size, 64))
-        if hasHDF5Signature(fd: fd, fileSize: size) { return .hdf5 }
+        if (try? HDF5File.signatureOffset(ofFileAt: path)) != nil { return .hdf5 }
         if looksLikeBin(head) { return .vitkitBin }
         if looksLikeSafetensors(head) { return .safetensors }
         if let first = head.first(where: { !isJSONSpace($0) }), first == UInt8(ascii: "{") {
@@ -31,7 +31,7 @@ public enum FormatDetection {
 
     /// True when `prefix` starts with the native `.bin` magic.
     public static func looksLikeBin(_ prefix: [UInt8]) -> Bool {
-        false  // wired to ViTBin's magic when that target lands
+        prefix.withUnsafeBytes { BinFile.looksLikeBin(prefix: $0) }
     }
 
     /// True when bytes 8… begin (after JSON whitespace) with `{` and the length field is plausible.
@@ -42,16 +42,6 @@ public enum FormatDetection {
         guard n >= 2 else { return false }
         guard let first = prefix[8...].first(where: { !isJSONSpace($0) }) else { return false }
         return first == UInt8(ascii: "{")
-    }
-
-    /// Looks for the HDF5 signature at 0, 512, 1024, 2048, … (where a user block may put it).
-    static func hasHDF5Signature(fd: Int32, fileSize: Int) -> Bool {
-        var offset = 0
-        while offset + 8 <= fileSize {
-            if readAt(fd, offset: offset, count: 8) == hdf5Signature { return true }
-            offset = offset == 0 ? 512 : offset * 2
-        }
-        return false
     }
 
     static func isSafetensorsIndex(path: String, size: Int) -> Bool {

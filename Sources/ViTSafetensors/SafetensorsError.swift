@@ -135,7 +135,7 @@ public enum SafetensorsError: Error, Equatable, CustomStringConvertible, Sendabl
         case let .tensorNotFound(f, t):
             return "\(f): a tensor named `\(t)`, found none"
         case let .io(f, m):
-            return "\(f): \(m)"
+            return "\(f): a readable file, found the error \"\(m)\""
         case let .invalidIndex(f, e, n):
             return "\(f): \(e), found \(n)"
         case let .tensorNotInIndex(f, t, s):

@@ -25,11 +25,7 @@ public final class SafetensorsFile: TensorSource {
     /// - Throws: `SafetensorsError.io` when the file cannot be opened or mapped, or the `SafetensorsError`
     ///   case of the first rule the file breaks.
     public init(path: String) throws {
-        let storage: ByteStorage
-        do { storage = try ByteStorage(mapping: path) } catch let e as TensorError {
-            if case let .io(_, m) = e { throw SafetensorsError.io(file: path, message: m) }
-            throw SafetensorsError.io(file: path, message: e.description)
-        }
+        let storage = try FileSystem.map(path)
         let header = try SafetensorsHeader.parse(bytes: storage.bytes, fileSize: storage.count, path: path)
         self.path = path
         self.storage = storage

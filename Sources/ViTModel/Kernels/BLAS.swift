@@ -1,0 +1,27 @@
+internal import CBLAS
+
+/// The two OpenBLAS calls the forward pass makes, with Swift `Int` sizes.
+enum BLAS {
+    /// C[m×n] = alpha·A[m×k]·B[n×k]ᵀ + beta·C, all row-major with leading dimensions lda, ldb, ldc.
+    @inline(__always)
+    static func gemmNT(m: Int, n: Int, k: Int, alpha: Float = 1,
+                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                       beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(m), blasint(n), blasint(k), alpha,
+                    a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    }
+
+    /// C[m×n] = alpha·A[m×k]·B[k×n] + beta·C, all row-major with leading dimensions lda, ldb, ldc.
+    @inline(__always)
+    static func gemmNN(m: Int, n: Int, k: Int, alpha: Float = 1,
+                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                       beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(m), blasint(n), blasint(k), alpha,
+                    a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    }
+
+    /// Sets OpenBLAS's own thread count (process-wide).
+    static func setThreads(_ n: Int) {
+        if openblas_get_num_threads() != Int32(n) { openblas_set_num_threads(Int32(n)) }
+    }
+}

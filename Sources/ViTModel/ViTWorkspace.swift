@@ -1,0 +1,97 @@
+/// The sizes one forward pass works with, derived once from a config.
+struct ForwardDims: Equatable {
+    let channels: Int, height: Int, width: Int
+    let patchH: Int, patchW: Int, gridH: Int, gridW: Int, patches: Int, patchLength: Int
+    let embed: Int, attn: Int, heads: Int, headDim: Int, hidden: Int
+    let tokens: Int, prefix: Int, features: Int, classes: Int, outputs: Int
+    let distilled: Bool
+
+    init(_ c: ViTConfig) {
+        channels = c.inChannels; height = c.imageSize[0]; width = c.imageSize[1]
+        patchH = c.patchSize[0]; patchW = c.patchSize[1]
+        gridH = c.gridSize[0]; gridW = c.gridSize[1]; patches = c.numPatches
+        patchLength = c.patchVectorLength
+        embed = c.embedDim; attn = c.attnDim; heads = c.numHeads; headDim = c.headDim
+        hidden = c.mlpHiddenDim
+        tokens = c.sequenceLength; prefix = c.numPrefixTokens
+        features = c.featureDim; classes = c.numClasses
+        outputs = c.numClasses > 0 ? c.numClasses : c.featureDim
+        distilled = c.distilled
+    }
+
+    /// Floats in one input image.
+    var imageLength: Int { channels * height * width }
+}
+
+/// Scratch memory for forward passes: every intermediate buffer, allocated once and reused.
+///
+/// A workspace grows when a larger batch (or a bigger model) comes along and never shrinks. It is not
+/// thread-safe: give each concurrent caller its own.
+public final class ViTWorkspace {
+    /// Images the buffers currently have room for.
+    public private(set) var batchCapacity = 0
+    private(set) var dims: ForwardDims?
+    private(set) var threads = 0
+    private var base: UnsafeMutableRawPointer
+
+    var image: UnsafeMutablePointer<Float>
+    var patches: UnsafeMutablePointer<Float>
+    var embed: UnsafeMutablePointer<Float>
+    var x: UnsafeMutablePointer<Float>
+    var h: UnsafeMutablePointer<Float>
+    var qkv: UnsafeMutablePointer<Float>
+    var attn: UnsafeMutablePointer<Float>
+    var mlp: UnsafeMutablePointer<Float>
+    var scores: UnsafeMutablePointer<Float>
+    var features: UnsafeMutablePointer<Float>
+    var preLogits: UnsafeMutablePointer<Float>
+    var logits: UnsafeMutablePointer<Float>
+
+    /// An empty workspace; the first forward pass sizes it.
+    public init() {
+        base = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
+        let p = base.bindMemory(to: Float.self, capacity: 16)
+        (image, patches, embed, x, h, qkv) = (p, p, p, p, p, p)
+        (attn, mlp, scores, features, preLogits, logits) = (p, p, p, p, p, p)
+    }
+
+    /// A workspace sized for `batchSize` images of `model`.
+    /// - Parameters:
+    ///   - model: The model the workspace will serve (others work too; it regrows).
+    ///   - batchSize: Images per forward pass to allocate for.
+    public convenience init(for model: VisionTransformer, batchSize: Int = 1) {
+        self.init()
+        reserve(ForwardDims(model.config), batch: batchSize, threads: model.threads)
+    }
+
+    /// Makes room for `batch` images of a model with `dims`, reallocating only when needed.
+    func reserve(_ dims: ForwardDims, batch: Int, threads: Int) {
+        if self.dims == dims, batch <= batchCapacity, threads <= self.threads { return }
+        let n = max(batch, self.dims == dims ? batchCapacity : 0, 1)
+        let t = max(threads, 1)
+        let nt = n * dims.tokens
+        let sizes = [
+            n * dims.imageLength, n * dims.patches * dims.patchLength, n * dims.patches * dims.embed,
+            nt * dims.embed, nt * dims.embed, nt * 3 * dims.attn, nt * dims.attn, nt * dims.hidden,
+            t * dims.tokens * dims.tokens, 2 * n * dims.embed, 2 * n * dims.features, 2 * n * max(dims.classes, 1),
+        ]
+        // Each buffer starts on a 64-byte boundary.
+        let padded = sizes.map { ($0 + 15) / 16 * 16 }
+        base.deallocate()
+        let total = max(padded.reduce(0, +), 16)
+        base = UnsafeMutableRawPointer.allocate(byteCount: total * 4, alignment: 64)
+        let p = base.bindMemory(to: Float.self, capacity: total)
+        var offsets: [Int] = []
+        var o = 0
+        for s in padded { offsets.append(o); o += s }
+        image = p + offsets[0]; patches = p + offsets[1]; embed = p + offsets[2]
+        x = p + offsets[3]; h = p + offsets[4]; qkv = p + offsets[5]; attn = p + offsets[6]
+        mlp = p + offsets[7]; scores = p + offsets[8]; features = p + offsets[9]
+        preLogits = p + offsets[10]; logits = p + offsets[11]
+        self.dims = dims
+        self.threads = t
+        batchCapacity = n
+    }
+
+    deinit { base.deallocate() }
+}

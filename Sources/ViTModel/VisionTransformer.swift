@@ -1,0 +1,110 @@
+import Foundation
+import ViTTensor
+
+/// A Vision Transformer ready to run on the CPU: timm `VisionTransformer.forward` in eval mode.
+///
+/// Immutable and `Sendable`; each concurrent caller brings its own `ViTWorkspace`.
+public final class VisionTransformer: Sendable {
+    /// How the forward pass spreads matrix products over threads.
+    enum GEMMThreading: Sendable {
+        /// OpenBLAS single-threaded; ViTKit splits products by output columns and attention by
+        /// (image, head) pairs over its own threads.
+        case split
+        /// OpenBLAS's own threads for every product; everything else on the calling thread.
+        case openBLAS
+    }
+
+    /// The weights (and through them the config).
+    public let weights: ViTWeights
+    /// Threads the forward pass uses.
+    public let threads: Int
+    let threading: GEMMThreading
+    /// Loops cheaper than this run on one thread (tests set 0 to force every parallel path).
+    let minimumParallelWork: Int
+    let dims: ForwardDims
+
+    /// The config of the weights.
+    public var config: ViTConfig { weights.config }
+
+    /// Width of each output row: `numClasses`, or `featureDim` for a model without a head.
+    public var outputWidth: Int { dims.outputs }
+
+    /// A model over checked weights.
+    /// - Parameters:
+    ///   - weights: Weights checked against their config.
+    ///   - threads: Threads for the forward pass (default: every active processor).
+    public convenience init(weights: ViTWeights, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.init(weights: weights, threads: threads, threading: .split)
+    }
+
+    init(weights: ViTWeights, threads: Int, threading: GEMMThreading, minimumParallelWork: Int = 32_768) {
+        self.weights = weights
+        self.threads = max(1, threads)
+        self.threading = threading
+        self.minimumParallelWork = minimumParallelWork
+        self.dims = ForwardDims(weights.config)
+    }
+
+    /// Checks `tensors` against `config` (see `ViTWeights.init`) and builds the model.
+    /// - Parameters:
+    ///   - config: The model config.
+    ///   - tensors: Canonical timm names to tensors of any floating-point dtype.
+    ///   - threads: Threads for the forward pass.
+    /// - Throws: `ViTModelError` as `ViTWeights.init` does.
+    public convenience init(config: ViTConfig, tensors: [String: Tensor],
+                            threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
+        self.init(weights: try ViTWeights(config: config, tensors: tensors), threads: threads)
+    }
+
+    /// The input shape for `batch` images: [batch, C, H, W].
+    /// - Parameter batch: Number of images.
+    public func inputShape(batch: Int) -> [Int] { [batch, dims.channels, dims.height, dims.width] }
+
+    /// Runs a batch of images.
+    /// - Parameters:
+    ///   - input: [N, C, H, W] images of any floating-point dtype, already normalised as the model
+    ///     expects; H and W must equal the config's image size.
+    ///   - workspace: Scratch memory to reuse across calls (a fresh one when nil).
+    /// - Returns: Float32 [N, outputWidth]: logits, or pooled features when the model has no head.
+    /// - Throws: `ViTModelError.nonFloatDType`, `.inputShape` or `.emptyBatch`.
+    public func forward(_ input: Tensor, workspace: ViTWorkspace? = nil) throws -> Tensor {
+        guard input.dtype.isFloatingPoint else { throw ViTModelError.nonFloatDType(tensor: "input", dtype: input.dtype) }
+        let s = input.shape
+        let n = s.first ?? 0
+        guard s.count == 4, s[1] == dims.channels, s[2] == dims.height, s[3] == dims.width else {
+            throw ViTModelError.inputShape(expected: inputShape(batch: s.count == 4 ? n : 1), found: s)
+        }
+        guard n > 0 else { throw ViTModelError.emptyBatch }
+        let ws = workspace ?? ViTWorkspace()
+        ws.reserve(dims, batch: n, threads: threads)
+        input.copyFloat32(into: UnsafeMutableBufferPointer(start: ws.image, count: n * dims.imageLength))
+        var out = [Float](repeating: 0, count: n * dims.outputs)
+        out.withUnsafeMutableBufferPointer { o in
+            if let p = o.baseAddress { run(images: ws.image, batch: n, workspace: ws, output: p) }
+        }
+        return try Tensor(shape: [n, dims.outputs], float32: out)
+    }
+
+    /// Runs a batch of Float32 NCHW images from raw memory into raw memory, allocating nothing once
+    /// the workspace has grown to the batch: the call to time in benchmarks.
+    /// - Parameters:
+    ///   - images: batchSize × C × H × W floats, NCHW.
+    ///   - batchSize: Number of images.
+    ///   - output: Room for batchSize × `outputWidth` floats.
+    ///   - workspace: Scratch memory, reused across calls.
+    /// - Throws: `ViTModelError.emptyBatch`, `.inputCount` or `.outputCount`.
+    public func forward(images: UnsafeBufferPointer<Float>, batchSize: Int,
+                        into output: UnsafeMutableBufferPointer<Float>, workspace: ViTWorkspace) throws {
+        guard batchSize > 0 else { throw ViTModelError.emptyBatch }
+        let need = batchSize * dims.imageLength
+        guard images.count == need, let src = images.baseAddress else {
+            throw ViTModelError.inputCount(expected: need, found: images.count)
+        }
+        let outNeed = batchSize * dims.outputs
+        guard output.count == outNeed, let dst = output.baseAddress else {
+            throw ViTModelError.outputCount(expected: outNeed, found: output.count)
+        }
+        workspace.reserve(dims, batch: batchSize, threads: threads)
+        run(images: src, batch: batchSize, workspace: workspace, output: dst)
+    }
+}
