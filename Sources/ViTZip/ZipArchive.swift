@@ -97,7 +97,7 @@ public final class ZipArchive: Sendable {
 
         let loc = eocd - 20
         if loc >= 0, b.le32(loc) == zip64LocatorSignature {
-            guard b.le32(loc + 4) == 0, b.le32(loc + 16) == 1 else { throw ZipError.multiDisk(file: file) }
+            guard b.le32(loc + 4) == 0, b.le32(loc + 16) <= 1 else { throw ZipError.multiDisk(file: file) }  // some writers say 0 disks
             let recordOffset64 = b.le64(loc + 8)
             guard recordOffset64 <= UInt64(loc), Int(recordOffset64) + 56 <= loc else {
                 throw ZipError.badZip64EndRecord(file: file, detail: "record offset \(recordOffset64) is not before the locator at \(loc)")
