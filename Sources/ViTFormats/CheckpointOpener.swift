@@ -1,4 +1,7 @@
+import ViTBin
 import ViTHDF5
+import ViTNpz
+import ViTTorch
 import ViTSafetensors
 import ViTTensor
 
@@ -14,7 +17,11 @@ public enum CheckpointOpener {
         case .hdf5:
             return try HDF5File(path: path)
         case .vitkitBin:
-            throw FormatError.unrecognized(path: path, firstBytes: "(.bin support lands with ViTBin)")
+            return try BinFile(path: path)
+        case .npz:
+            return try NpzArchive(path: path)
+        case .torch:
+            return try TorchCheckpoint(path: path)
         }
     }
 }

@@ -2,7 +2,11 @@
 import Glibc
 #endif
 import Foundation
+import ViTBin
 import ViTHDF5
+import ViTNpz
+import ViTTorch
+import ViTZip
 import ViTTensor
 
 /// Detects checkpoint formats from file content.
@@ -21,6 +25,11 @@ public enum FormatDetection {
         if (try? HDF5File.signatureOffset(ofFileAt: path)) != nil { return .hdf5 }
         if looksLikeBin(head) { return .vitkitBin }
         if looksLikeSafetensors(head) { return .safetensors }
+        if ZipArchive.hasSignature(head) {
+            if TorchCheckpoint.looksLikeTorchZip(path: path) { return .torch }
+            if NpzArchive.looksLikeNpz(path: path) { return .npz }
+        }
+        if TorchCheckpoint.looksLikeLegacyTorch(prefix: head) { return .torch }
         if let first = head.first(where: { !isJSONSpace($0) }), first == UInt8(ascii: "{") {
             if isSafetensorsIndex(path: path, size: size) { return .safetensorsIndex }
             throw FormatError.notAnIndex(path: path)
@@ -30,7 +39,7 @@ public enum FormatDetection {
 
     /// True when `prefix` starts with the native `.bin` magic.
     public static func looksLikeBin(_ prefix: [UInt8]) -> Bool {
-        false  // wired to ViTBin's magic when that target lands
+        prefix.withUnsafeBytes { BinFile.looksLikeBin(prefix: $0) }
     }
 
     /// True when bytes 8… begin (after JSON whitespace) with `{` and the length field is plausible.

@@ -68,3 +68,25 @@ struct FormatDetectionTests {
         #expect(throws: FormatError.unrecognized(path: p, firstBytes: "")) { try FormatDetection.detect(path: p) }
     }
 }
+
+@Suite("native .bin detection")
+struct BinDetectionTests {
+    @Test("a ViTKit .bin is detected by its magic and opened with its config")
+    func bin() throws {
+        let p = fixture("bin/tiny.bin")
+        #expect(try FormatDetection.detect(path: p) == .vitkitBin)
+        #expect(try CheckpointOpener.open(p).formatName == "vitkit-bin")
+    }
+}
+
+@Suite("torch.save and npz detection")
+struct ZipFormatDetectionTests {
+    @Test("a torch.save zip, a legacy torch file and an npz archive are told apart by content")
+    func zips() throws {
+        #expect(try FormatDetection.detect(path: fixture("sources/torch/plain.pth")) == .torch)
+        #expect(try FormatDetection.detect(path: fixture("sources/torch/legacy.pth")) == .torch)
+        #expect(try FormatDetection.detect(path: fixture("sources/jax/original.npz")) == .npz)
+        #expect(try CheckpointOpener.open(fixture("sources/jax/big_vision.npz")).formatName == "npz")
+        #expect(try CheckpointOpener.open(fixture("sources/torch/wrapped.pth")).formatName == "torch-zip")
+    }
+}

@@ -6,15 +6,8 @@ import ViTTensor
 // Runs the built `vit-summary` (the test target depends on it, so `swift test` builds it first) and
 // checks stdout, stderr and the exit status.
 
-/// The built binary: beside the test bundle (SwiftPM's products folder), else `.build/debug`.
-let summaryBinary: String = {
-    let fm = FileManager.default
-    let bundle = Bundle.main.bundleURL
-    let candidates = [bundle.appendingPathComponent("vit-summary"),
-                      bundle.deletingLastPathComponent().appendingPathComponent("vit-summary"),
-                      repoRoot.appendingPathComponent(".build/debug/vit-summary")]
-    return candidates.first { fm.isExecutableFile(atPath: $0.path) }?.path ?? candidates[2].path
-}()
+/// The built binary, in the products folder beside the test runner (Support/RunTool.swift).
+let summaryBinary = productsFolder.appendingPathComponent("vit-summary").path
 
 struct Run {
     let stdout: String
@@ -27,7 +20,8 @@ struct Run {
     }
 }
 
-/// Runs `vit-summary args`, capturing both streams through temporary files (no pipe deadlock).
+/// Runs `vit-summary args`, capturing both streams through temporary files (no pipe deadlock however
+/// much either stream holds: `--stats` can warn for every tensor).
 func runSummary(_ args: [String]) throws -> Run {
     let dir = NSTemporaryDirectory() + "vitkit-summary-run-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
