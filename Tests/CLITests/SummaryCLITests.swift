@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ViTFormats
 import ViTSafetensors
 import ViTTensor
 
@@ -455,6 +456,34 @@ struct SummaryDiffCLITests {
         let loose = try runSummary([src, "--heads", "2", "--diff", path, "--tolerance", "1e-3"])
         #expect(loose.status == 0, "\(loose.stdout)")
         #expect(loose.stdout.hasSuffix("equal within tolerance 0.001: 32 tensors, max |diff| \(String(format: "%g", want)), 32 stored with another dtype\n"))
+    }
+
+    @Test("a torch.save file summarises, equals its wrapped form and its safetensors conversion")
+    func torchFiles() throws {
+        let plain = fixture("sources/torch/plain.pth")
+        let r = try runSummary([plain, "--heads", "2", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let j = try r.json()
+        #expect(j["format"] as? String == "torch-zip")
+        #expect(j["convention"] as? String == "timm")
+        // Total params = the elements of the tensors torch itself listed (fixtures/sources/expected.json).
+        let expected = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture("sources/expected.json")))) as? [String: Any])
+        let listed = try #require((expected["torch/plain.pth"] as? [String: Any])?["tensors"] as? [[String: Any]])
+        #expect(j["total_params"] as? Int == listed.reduce(0) { $0 + (($1["shape"] as? [Int]) ?? []).reduce(1, *) })
+
+        // {"state_dict": …} around the same tensors.
+        let wrapped = try runSummary([plain, "--heads", "2", "--diff", fixture("sources/torch/wrapped.pth")])
+        #expect(wrapped.status == 0, "\(wrapped.stdout)\(wrapped.stderr)")
+        #expect(wrapped.stdout.hasSuffix("equal: 32 tensors, max |diff| 0\n"))
+
+        // The check after a conversion: the same tensors re-saved as safetensors.
+        let source = try CheckpointOpener.open(plain)
+        let out = try scratchFolder() + "/plain.safetensors"
+        try SafetensorsWriter.write(tensors: try source.tensorInfos.map { ($0.name, try source.tensor(named: $0.name)) },
+                                    metadata: ["num_heads": "2"], to: out)
+        let converted = try runSummary([out, "--diff", plain, "--heads", "2"])
+        #expect(converted.status == 0, "\(converted.stdout)\(converted.stderr)")
+        #expect(converted.stdout.hasSuffix("equal: 32 tensors, max |diff| 0\n"))
     }
 
     @Test("tensors only in one checkpoint and shape differences are listed")
