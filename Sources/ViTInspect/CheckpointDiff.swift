@@ -120,6 +120,7 @@ public enum CheckpointComparer {
     /// - Throws: the sources' read errors and `MappingError` from materialising.
     public static func compare(_ a: any TensorSource, _ planA: MappingResult, _ b: any TensorSource, _ planB: MappingResult,
                                tolerance: Double = 0) throws -> CheckpointDiff {
+        let sourceA = PageReleasingSource(a), sourceB = PageReleasingSource(b)
         let entriesB = Dictionary(planB.plan.entries.map { ($0.canonicalName, $0) }, uniquingKeysWith: { x, _ in x })
         let namesA = Set(planA.plan.entries.map(\.canonicalName))
         var tensors: [TensorDifference] = []
@@ -132,11 +133,11 @@ public enum CheckpointComparer {
                                                 status: .shapeMismatch))
                 continue
             }
-            let ta = try ViTMapper.materialize(ea, from: a)
-            let tb = try ViTMapper.materialize(eb, from: b)
+            let ta = try ViTMapper.materialize(ea, from: sourceA)
+            let tb = try ViTMapper.materialize(eb, from: sourceB)
             let (maxDiff, over) = compareValues(ta, tb, tolerance: tolerance)
-            PageRelease.release(ta)
-            PageRelease.release(tb)
+            sourceA.releaseAll()
+            sourceB.releaseAll()
             let status: TensorDifference.Status = maxDiff == 0 ? .equal : (over == 0 ? .withinTolerance : .differs)
             tensors.append(TensorDifference(name: ea.canonicalName, shapeA: ea.shape, shapeB: eb.shape, dtypeA: ta.dtype,
                                             dtypeB: tb.dtype, maxAbsDifference: maxDiff, elementsOverTolerance: over,

@@ -91,3 +91,31 @@ enum PageRelease {
         _ = madvise(p, upper - lower, Int32(MADV_DONTNEED))
     }
 }
+
+/// A source that remembers the tensors it hands out, so a caller can give back their pages once done —
+/// also those of tensors it never sees itself, like the q, k and v that `ViTMapper.materialize` fuses
+/// into one new tensor.
+final class PageReleasingSource: TensorSource, @unchecked Sendable {
+    private let base: any TensorSource
+    private var handedOut: [Tensor] = []
+
+    init(_ base: any TensorSource) { self.base = base }
+
+    var path: String { base.path }
+    var formatName: String { base.formatName }
+    var tensorInfos: [TensorInfo] { base.tensorInfos }
+    var metadata: [String: String] { base.metadata }
+    var configJSON: String? { base.configJSON }
+
+    func tensor(named name: String) throws -> Tensor {
+        let t = try base.tensor(named: name)
+        handedOut.append(t)
+        return t
+    }
+
+    /// Releases the pages of every tensor handed out since the last call and forgets them.
+    func releaseAll() {
+        for t in handedOut { PageRelease.release(t) }
+        handedOut.removeAll(keepingCapacity: true)
+    }
+}
