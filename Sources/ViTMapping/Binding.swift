@@ -97,9 +97,20 @@ struct BoundModel: Sendable {
     }
 
     private func transform(_ s: SourceTensor, patch: PatchGeometry?) throws -> TensorTransform? {
-        let shape = s.info.shape
+        guard let i = s.slice else { return try layoutTransform(s, patch: patch) }
+        guard !s.info.shape.isEmpty else {
+            throw MappingError.unexpectedShape(file: file, tensor: s.info.name,
+                                               expected: "a stack (depth, …) of every block's parameter", found: s.info.shape)
+        }
+        return try layoutTransform(s, patch: patch).map { .slice(index: i, then: $0) }
+    }
+
+    /// The transform of one block's part as its layout stores it (for a stacked tensor, of its slice).
+    private func layoutTransform(_ s: SourceTensor, patch: PatchGeometry?) throws -> TensorTransform? {
+        let shape = s.shape
         func bad(_ expected: String) -> MappingError {
-            .unexpectedShape(file: file, tensor: s.info.name, expected: expected, found: shape)
+            .unexpectedShape(file: file, tensor: s.info.name,
+                             expected: s.slice == nil ? expected : "a stack (depth, …) of \(expected)", found: s.info.shape)
         }
         switch s.layout {
         case .canonical:
