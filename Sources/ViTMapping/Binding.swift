@@ -32,6 +32,7 @@ struct BoundModel: Sendable {
             throw MappingError.duplicateRole(file: file, canonical: role.canonicalName,
                                              sources: sources.map(\.info.name))
         }
+        try Self.checkStackDepths(a, file: file)
         var roles = a.bindings
         let blocks = Set(roles.keys.compactMap(\.block)).sorted()
         for b in blocks {
@@ -65,6 +66,21 @@ struct BoundModel: Sendable {
             }
         }
         self.roles = roles
+    }
+
+    /// The stacked tensors of a scanned model must all hold the same number of blocks (that of the query
+    /// kernel when there is one), else the blocks they describe would not line up.
+    /// - Throws: `MappingError.unexpectedShape` naming the first stack (by name) of another depth.
+    private static func checkStackDepths(_ a: Assignment, file: String) throws {
+        var stacks: [String: TensorInfo] = [:]
+        for s in a.bindings.values.joined() where s.slice != nil { stacks[s.info.name] = s.info }
+        let sorted = stacks.values.sorted { $0.name < $1.name }
+        guard let reference = a.bindings[Role(.q(.weight), block: 0)]?.first(where: { $0.slice != nil })?.info ?? sorted.first else { return }
+        let depth = reference.shape.first ?? 0
+        for info in sorted where info.shape.first != depth {
+            throw MappingError.unexpectedShape(file: file, tensor: info.name,
+                                               expected: "a stack of \(depth) blocks on its first axis, as \(reference.name) has", found: info.shape)
+        }
     }
 
     func sources(_ part: Part, block: Int? = nil) -> [SourceTensor]? { roles[Role(part, block: block)] }

@@ -261,11 +261,14 @@ enum ConfigInference {
     private static func inferHeads(_ m: BoundModel, attnDim: Int, blocks: [Int], facts: MetadataFacts,
                                    options: MappingOptions) throws -> (Int, InferenceReport.HeadsSource) {
         var found: (Int, InferenceReport.HeadsSource, String)?
-        // A JAX/Keras per-head kernel (D, H, hd) carries the heads in its shape.
-        for b in blocks {
-            if let q = m.sources(.qkv(.weight), block: b)?.first, q.layout == .denseKernel, q.shape.count == 3 {
-                found = (q.shape[1], .weights(tensor: q.info.name), q.info.name)
-                break
+        // A JAX/Keras per-head kernel (D, H, hd) carries the heads in its shape (also when a q/k/v part is
+        // missing, so that the missing part is what gets reported).
+        search: for b in blocks {
+            for part in [Part.qkv(.weight), .q(.weight), .k(.weight), .v(.weight)] {
+                if let q = m.sources(part, block: b)?.first, q.layout == .denseKernel, q.shape.count == 3 {
+                    found = (q.shape[1], .weights(tensor: q.info.name), q.info.name)
+                    break search
+                }
             }
         }
         if found == nil, let f = facts.heads { found = (f.value, .metadata(key: f.key), f.key) }
