@@ -117,6 +117,13 @@ struct JAXMappingTests {
             #expect(r.report.headsSource == .weights(tensor: prefix + "Transformer/encoderblock_0/MultiHeadDotProductAttention_1/query/kernel"))
             #expect(r.report.notes.contains("LayerNorm eps 1e-06 assumed: flax nn.LayerNorm's default epsilon 1e-6 (vision_transformer keeps it)"))
             #expect(r.report.notes.contains { $0.contains("'opt/target/'") } == !prefix.isEmpty)
+            let last = Self.sizes[k].depth - 1, att = prefix + "Transformer/encoderblock_\(last)/MultiHeadDotProductAttention_1/"
+            let qkv = try #require(r.plan.entry(named: "blocks.\(last).attn.qkv.weight"))
+            #expect(qkv.sources == [att + "query/kernel", att + "key/kernel", att + "value/kernel"])
+            #expect(qkv.transform == .concatRows(Array(repeating: .jaxQKVKernel(heads: Self.sizes[k].heads,
+                                                                                headDim: Self.sizes[k].d / Self.sizes[k].heads), count: 3)))
+            #expect(r.plan.entry(named: "patch_embed.proj.weight")?.transform == .hwioToOihw)
+            #expect(r.plan.entry(named: "blocks.\(last).attn.proj.weight")?.sources == [att + "out/kernel"])
             if preLogits {
                 #expect(r.config.preLogitsActivation == .tanh)
                 #expect(r.plan.entry(named: "pre_logits.fc.weight")?.sources == [prefix + "pre_logits/kernel"])
