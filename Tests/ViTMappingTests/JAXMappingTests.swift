@@ -338,6 +338,18 @@ struct JAXMappingTests {
         }
     }
 
+    @Test("a stack claiming more than 10,000 blocks binds nothing and is reported unused (headers alone cannot make work explode)")
+    func absurdDepth() throws {
+        let m = Synthetic(Self.config(0))   // depth 1, D 24
+        var infos = m.jax(.bigVision(), scanned: true).infos
+        let name = "Transformer/encoderblock/LayerNorm_1/bias"
+        let i = try #require(infos.firstIndex { $0.name == name })
+        infos[i] = TensorInfo(name: name, dtype: .f32, shape: [Rule.maxStackDepth + 1, 24])
+        #expect(throws: MappingError.missingTensors(file: "test.ckpt", names: ["blocks.0.norm2.bias"])) {
+            try ViTMapper.plan(infos, context: SourceContext(file: "test.ckpt"))
+        }
+    }
+
     @Test("a scanned kernel of the wrong rank is reported as a stack of what its role needs")
     func stackedRank() throws {
         let m = Synthetic(Self.config(0))   // depth 1
