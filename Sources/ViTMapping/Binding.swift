@@ -68,13 +68,18 @@ struct BoundModel: Sendable {
         self.roles = roles
     }
 
-    /// The stacked tensors of a scanned model must all hold the same number of blocks (that of the query
-    /// kernel when there is one), else the blocks they describe would not line up.
-    /// - Throws: `MappingError.unexpectedShape` naming the first stack (by name) of another depth.
+    /// The stacked tensors of a scanned model must each have a depth axis, all of the same length (that of the
+    /// query kernel when there is one), else the blocks they describe would not line up.
+    /// - Throws: `MappingError.unexpectedShape` naming the first stack (by name) without a depth axis or of
+    ///   another depth.
     private static func checkStackDepths(_ a: Assignment, file: String) throws {
         var stacks: [String: TensorInfo] = [:]
         for s in a.bindings.values.joined() where s.slice != nil { stacks[s.info.name] = s.info }
         let sorted = stacks.values.sorted { $0.name < $1.name }
+        for info in sorted where info.shape.isEmpty {
+            throw MappingError.unexpectedShape(file: file, tensor: info.name,
+                                               expected: "a stack (depth, …) of every block's parameter", found: info.shape)
+        }
         guard let reference = a.bindings[Role(.q(.weight), block: 0)]?.first(where: { $0.slice != nil })?.info ?? sorted.first else { return }
         let depth = reference.shape.first ?? 0
         for info in sorted where info.shape.first != depth {
@@ -114,10 +119,7 @@ struct BoundModel: Sendable {
 
     private func transform(_ s: SourceTensor, patch: PatchGeometry?) throws -> TensorTransform? {
         guard let i = s.slice else { return try layoutTransform(s, patch: patch) }
-        guard !s.info.shape.isEmpty else {
-            throw MappingError.unexpectedShape(file: file, tensor: s.info.name,
-                                               expected: "a stack (depth, …) of every block's parameter", found: s.info.shape)
-        }
+        // (`checkStackDepths` made sure a stack has its depth axis.)
         return try layoutTransform(s, patch: patch).map { .slice(index: i, then: $0) }
     }
 

@@ -177,8 +177,8 @@ extension Dialect {
                 continue
             }
             if rule.stacked {
-                // One binding per block along the leading axis. A rank-0 or empty tensor binds block 0, whose
-                // transform then reports the missing slices; an absurd depth is left unmatched (reported unused).
+                // One binding per block along the leading axis. A rank-0 or empty tensor binds block 0, so that
+                // binding reports it; an absurd depth is left unmatched (reported unused).
                 let depth = info.elementCount > 0 ? info.shape.first ?? 1 : 1
                 guard depth <= Rule.maxStackDepth else {
                     leftovers.append((name, info))

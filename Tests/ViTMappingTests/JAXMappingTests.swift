@@ -338,6 +338,19 @@ struct JAXMappingTests {
         }
     }
 
+    @Test("a scanned parameter stored as a scalar is refused as a stack without its depth axis")
+    func scalarStack() throws {
+        let m = Synthetic(Self.config(0))
+        var infos = m.jax(.bigVision(), scanned: true).infos
+        let name = "Transformer/encoderblock/LayerNorm_0/scale"
+        let i = try #require(infos.firstIndex { $0.name == name })
+        infos[i] = TensorInfo(name: name, dtype: .f32, shape: [])
+        #expect(throws: MappingError.unexpectedShape(file: "test.ckpt", tensor: name,
+                                                     expected: "a stack (depth, …) of every block's parameter", found: [])) {
+            try ViTMapper.plan(infos, context: SourceContext(file: "test.ckpt"))
+        }
+    }
+
     @Test("a stack claiming more than 10,000 blocks binds nothing and is reported unused (headers alone cannot make work explode)")
     func absurdDepth() throws {
         let m = Synthetic(Self.config(0))   // depth 1, D 24
