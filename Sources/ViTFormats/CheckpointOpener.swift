@@ -1,3 +1,4 @@
+import ViTBin
 import ViTHDF5
 import ViTSafetensors
 import ViTTensor
@@ -14,7 +15,7 @@ public enum CheckpointOpener {
         case .hdf5:
             return try HDF5File(path: path)
         case .vitkitBin:
-            throw FormatError.unrecognized(path: path, firstBytes: "(.bin support lands with ViTBin)")
+            return try BinFile(path: path)
         }
     }
 }

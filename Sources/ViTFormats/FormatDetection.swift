@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import ViTBin
 import ViTHDF5
 import ViTTensor
 
@@ -30,7 +31,7 @@ public enum FormatDetection {
 
     /// True when `prefix` starts with the native `.bin` magic.
     public static func looksLikeBin(_ prefix: [UInt8]) -> Bool {
-        false  // wired to ViTBin's magic when that target lands
+        prefix.withUnsafeBytes { BinFile.looksLikeBin(prefix: $0) }
     }
 
     /// True when bytes 8… begin (after JSON whitespace) with `{` and the length field is plausible.

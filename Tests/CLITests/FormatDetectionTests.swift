@@ -68,3 +68,13 @@ struct FormatDetectionTests {
         #expect(throws: FormatError.unrecognized(path: p, firstBytes: "")) { try FormatDetection.detect(path: p) }
     }
 }
+
+@Suite("native .bin detection")
+struct BinDetectionTests {
+    @Test("a ViTKit .bin is detected by its magic and opened with its config")
+    func bin() throws {
+        let p = fixture("bin/tiny.bin")
+        #expect(try FormatDetection.detect(path: p) == .vitkitBin)
+        #expect(try CheckpointOpener.open(p).formatName == "vitkit-bin")
+    }
+}
