@@ -8,13 +8,14 @@ import PackageDescription
 //    ViTFormats            format detection / opening any checkpoint
 // 3. ViTModel              config, weights, forward, resizer, summary (no files)
 // 4. ViTMapping            conventions -> canonical timm layout, config inference
+//    ViTConvert            streaming conversion to .bin/.safetensors/.h5 (vit-convert's library)
 // 5. executables           vit-run, vit-convert, vit-summary, vit-bench
 let package = Package(
     name: "ViTKit",
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "ViTKit", targets: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy", "ViTBin",
-                                           "ViTFormats", "ViTModel", "ViTMapping"]),
+                                           "ViTFormats", "ViTModel", "ViTMapping", "ViTConvert"]),
         .executable(name: "vit-run", targets: ["vit-run"]),
         .executable(name: "vit-convert", targets: ["vit-convert"]),
         .executable(name: "vit-summary", targets: ["vit-summary"]),
@@ -39,13 +40,16 @@ let package = Package(
         .target(name: "ViTModel", dependencies: ["ViTTensor", "CBLAS"]),
         .target(name: "ViTMapping", dependencies: ["ViTTensor", "ViTFormats", "ViTModel"]),
 
+        .target(name: "ViTConvert", dependencies: [
+            "ViTMapping", "ViTFormats", "ViTSafetensors", "ViTHDF5", "ViTBin", "ViTModel", "ViTTensor"]),
+
         .target(name: "ViTCLI", dependencies: [
             "ViTMapping", "ViTFormats", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .executableTarget(name: "vit-run", dependencies: [
             "ViTCLI", "ViTMapping", "ViTNumpy", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-convert", dependencies: [
-            "ViTCLI", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "ViTCLI", "ViTConvert", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-summary", dependencies: [
             "ViTCLI", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-bench", dependencies: [
@@ -58,6 +62,7 @@ let package = Package(
         .testTarget(name: "ViTModelTests", dependencies: ["ViTModel", "ViTSafetensors", "ViTNumpy"]),
         .testTarget(name: "ViTBinTests", dependencies: ["ViTBin"]),
         .testTarget(name: "ViTMappingTests", dependencies: ["ViTMapping", "ViTNumpy"]),
-        .testTarget(name: "CLITests", dependencies: ["ViTFormats", "ViTNumpy", "vit-run"]),
+        .testTarget(name: "ViTConvertTests", dependencies: ["ViTConvert", "ViTNumpy"]),
+        .testTarget(name: "CLITests", dependencies: ["ViTFormats", "ViTNumpy", "vit-run", "vit-convert"]),
     ]
 )
