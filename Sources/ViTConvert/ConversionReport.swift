@@ -70,6 +70,20 @@ public struct ConversionProgress: Sendable, Equatable {
     /// The tensor just written.
     public let tensor: String
 
+    /// - Parameters:
+    ///   - tensorsDone: tensors written so far.
+    ///   - tensorCount: tensors in all.
+    ///   - bytesDone: data bytes written so far.
+    ///   - totalBytes: data bytes in all.
+    ///   - tensor: the tensor just written.
+    public init(tensorsDone: Int, tensorCount: Int, bytesDone: Int, totalBytes: Int, tensor: String) {
+        self.tensorsDone = tensorsDone
+        self.tensorCount = tensorCount
+        self.bytesDone = bytesDone
+        self.totalBytes = totalBytes
+        self.tensor = tensor
+    }
+
     /// The fraction done, 0…1 (by bytes).
     public var fraction: Double { totalBytes > 0 ? Double(bytesDone) / Double(totalBytes) : Double(tensorsDone) / Double(max(tensorCount, 1)) }
 

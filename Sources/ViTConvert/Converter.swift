@@ -28,12 +28,33 @@ public enum Converter {
     ///   mapping, resizing and writing pass through unchanged (`FormatError`, `MappingError`, ...).
     public static func convert(_ request: ConversionRequest, progress: ((ConversionProgress) -> Void)? = nil) throws -> ConversionReport {
         let start = DispatchTime.now().uptimeNanoseconds
-        let format = try OutputFormat(path: request.output)
+        _ = try OutputFormat(path: request.output)
         try PathChecks.checkInput(request.input)
         try PathChecks.checkNotInput(request.output, inputs: [request.input], input: request.input)
         try PathChecks.checkOutput(request.output, overwrite: request.overwrite)
+        let source = try CheckpointOpener.open(request.input)
+        return try convert(request, from: source, progress: progress, startedAt: start)
+    }
 
-        let opened = try CheckpointOpener.open(request.input)
+    /// Runs one conversion from a checkpoint that is already open (e.g. a source assembled in memory).
+    /// - Parameters:
+    ///   - request: as for `convert(_:progress:)`; `request.input` names the source in messages and metadata.
+    ///   - source: the checkpoint to read.
+    ///   - progress: called after each tensor is written.
+    /// - Returns: what was written.
+    /// - Throws: as `convert(_:progress:)`, except the checks of the input path itself.
+    public static func convert(_ request: ConversionRequest, from source: TensorSource,
+                               progress: ((ConversionProgress) -> Void)? = nil) throws -> ConversionReport {
+        let start = DispatchTime.now().uptimeNanoseconds
+        _ = try OutputFormat(path: request.output)
+        try PathChecks.checkNotInput(request.output, inputs: [request.input], input: request.input)
+        try PathChecks.checkOutput(request.output, overwrite: request.overwrite)
+        return try convert(request, from: source, progress: progress, startedAt: start)
+    }
+
+    private static func convert(_ request: ConversionRequest, from opened: TensorSource,
+                                progress: ((ConversionProgress) -> Void)?, startedAt start: UInt64) throws -> ConversionReport {
+        let format = try OutputFormat(path: request.output)
         try PathChecks.checkNotInput(request.output, inputs: PathChecks.files(of: opened), input: request.input)
         let mapped = try ViTMapper.plan(opened, options: request.mapping)
         let plan = try OutputPlan(mapped, request: request, format: format)
