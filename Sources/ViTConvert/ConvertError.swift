@@ -27,6 +27,8 @@ public enum ConvertError: Error, Equatable, CustomStringConvertible, Sendable {
     case invalidImageSize([Int])
     /// The requested output dtype is not one a conversion writes (F32, F16, BF16).
     case unsupportedOutputDType(DType)
+    /// The output's file system has less free space than the tensor data needs.
+    case notEnoughSpace(path: String, needed: Int, available: Int)
     /// The conversion was cancelled (e.g. by Ctrl-C); nothing was written.
     case cancelled(output: String)
 
@@ -55,6 +57,8 @@ public enum ConvertError: Error, Equatable, CustomStringConvertible, Sendable {
             return "image size \(s.map(String.init).joined(separator: "x")) must be two positive numbers (N or HxW)"
         case let .unsupportedOutputDType(d):
             return "cannot convert to dtype \(d.shortName); use f32, f16 or bf16"
+        case let .notEnoughSpace(p, n, a):
+            return "\(p): not enough free space: the tensors need \(n) bytes, the disk has \(a) bytes available"
         case let .cancelled(o):
             return "\(o): conversion cancelled; nothing was written"
         }

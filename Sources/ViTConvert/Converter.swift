@@ -24,7 +24,8 @@ public enum Converter {
     /// - Returns: what was written.
     /// - Throws: `ConvertError` for the conversion's own rules, checked in this order before anything is
     ///   read: the output extension, the input (missing, unreadable), output == input, the output folder,
-    ///   an existing output; then output == one of the input's shards; `.cancelled`. Errors of opening,
+    ///   an existing output; then output == one of the input's shards, the free space (`.notEnoughSpace`);
+    ///   `.cancelled`. Errors of opening,
     ///   mapping, resizing and writing pass through unchanged (`FormatError`, `MappingError`, ...).
     public static func convert(_ request: ConversionRequest, progress: ((ConversionProgress) -> Void)? = nil) throws -> ConversionReport {
         let start = DispatchTime.now().uptimeNanoseconds
@@ -61,6 +62,7 @@ public enum Converter {
         let metadata = OutputMetadata.entries(for: format, config: plan.config, convention: mapped.report.convention,
                                               input: request.input, resize: plan.resize)
         if request.cancellation?.isCancelled == true { throw ConvertError.cancelled(output: request.output) }
+        try PathChecks.checkSpace(request.output, bytes: plan.totalBytes)
 
         let writer = try OutputWriter(format: format, path: request.output, tensors: plan.items.map(\.info),
                                       configJSON: plan.config.jsonString(), metadata: metadata, overwrite: request.overwrite)

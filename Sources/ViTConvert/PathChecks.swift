@@ -61,6 +61,19 @@ public enum PathChecks {
         }
     }
 
+    /// Checks that the output's file system has room for `bytes` more bytes (for an unprivileged user),
+    /// so a conversion that cannot fit fails before it writes anything.
+    /// - Parameters:
+    ///   - output: the output path (its folder's file system is checked).
+    ///   - bytes: the tensor data to be written (the file is slightly larger: header and padding).
+    /// - Throws: `ConvertError.notEnoughSpace` when fewer bytes are available.
+    public static func checkSpace(_ output: String, bytes: Int) throws {
+        var fs = statvfs()
+        guard statvfs(AtomicFile.folder(of: output), &fs) == 0 else { return }
+        let (available, overflow) = Int(clamping: fs.f_bavail).multipliedReportingOverflow(by: Int(clamping: fs.f_frsize))
+        if !overflow && available < bytes { throw ConvertError.notEnoughSpace(path: output, needed: bytes, available: available) }
+    }
+
     /// True when `a` and `b` name the same existing file: equal `realpath`s, or equal (device, inode).
     /// - Parameters:
     ///   - a: a path.

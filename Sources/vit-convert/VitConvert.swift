@@ -66,13 +66,14 @@ struct VitConvert: ParsableCommand {
         let report: ConversionReport
         do {
             report = try Converter.convert(request) { bar.update($0) }
-        } catch ConvertError.cancelled(let out) {
-            bar.clear()
-            printError("Error: \(ConvertError.cancelled(output: out))")
-            throw ExitCode(130)
         } catch {
             bar.clear()
-            throw error
+            // Exit at once, skipping atexit handlers: after a failed write, libhdf5's own exit handler can
+            // crash on the file it could not close. The temporary output is already removed by then.
+            printError("Error: \(error)")
+            fflush(nil)
+            if case ConvertError.cancelled = error { _exit(130) }
+            _exit(1)
         }
         bar.clear()
         guard !quiet else { return }

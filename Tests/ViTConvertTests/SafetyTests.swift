@@ -221,6 +221,24 @@ struct SafetyTests {
         #expect(folderEntries(dir) == ["in.safetensors"])
     }
 
+    @Test("a disk without room for the tensors is refused before anything is written")
+    func space() throws {
+        let dir = makeTempFolder()
+        var fs = statvfs()
+        #expect(statvfs(dir, &fs) == 0)
+        let available = Int(fs.f_bavail) * Int(fs.f_frsize)
+        let need = available + (1 << 30)
+        #expect(throws: ConvertError.self) { try PathChecks.checkSpace("\(dir)/m.bin", bytes: need) }
+        do {
+            try PathChecks.checkSpace("\(dir)/m.bin", bytes: need)
+        } catch let ConvertError.notEnoughSpace(path, needed, found) {
+            #expect(path == "\(dir)/m.bin" && needed == need && abs(found - available) < (64 << 20))
+        }
+        try PathChecks.checkSpace("\(dir)/m.bin", bytes: 1 << 20)
+        #expect(ConvertError.notEnoughSpace(path: "m.bin", needed: 10, available: 5).description
+                == "m.bin: not enough free space: the tensors need 10 bytes, the disk has 5 bytes available")
+    }
+
     @Test("the input file is never modified: same bytes, inode and modification time after every format")
     func inputUntouched() throws {
         let (dir, input) = try copiedInput()
