@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "ViTModelTests", dependencies: ["ViTModel", "ViTSafetensors", "ViTNumpy"]),
         .testTarget(name: "ViTBinTests", dependencies: ["ViTBin"]),
         .testTarget(name: "ViTMappingTests", dependencies: ["ViTMapping", "ViTNumpy"]),
-        .testTarget(name: "ViTConvertTests", dependencies: ["ViTConvert", "ViTNumpy"]),
+        .testTarget(name: "ViTConvertTests", dependencies: ["ViTConvert", "ViTNumpy", "ViTBin", "ViTSafetensors"]),
         .testTarget(name: "CLITests", dependencies: ["ViTFormats", "ViTNumpy", "vit-run", "vit-convert"]),
     ]
 )

@@ -33,7 +33,7 @@ public enum Converter {
         try PathChecks.checkInput(request.input)
         try PathChecks.checkNotInput(request.output, inputs: [request.input], input: request.input)
         try PathChecks.checkOutput(request.output, overwrite: request.overwrite)
-        let source = try CheckpointOpener.open(request.input)
+        let source = try InputOpener.open(request.input)
         return try convert(request, from: source, progress: progress, startedAt: start)
     }
 

@@ -40,6 +40,36 @@ private func makeLargeCheckpoint(_ path: String, classes: Int = 1_600_000) throw
     #expect(truncate(path, off_t(8 + json.utf8.count + offset)) == 0)
 }
 
+/// A ~150 MB timm ViT (D=512, 12 blocks, MLP 2048, 1000 classes, 224 px, 16 px patches) whose data is all
+/// one sparse run of zeros; its largest tensors (fc1/fc2 weights) are 4 MiB each.
+private func makeWideCheckpoint(_ path: String) throws -> Int {
+    let d = 512, m = 2048, k = 1000
+    var layout: [(String, [Int])] = [("cls_token", [1, 1, d]), ("pos_embed", [1, 197, d]),
+                                     ("patch_embed.proj.weight", [d, 3, 16, 16]), ("patch_embed.proj.bias", [d])]
+    for i in 0..<12 {
+        let b = "blocks.\(i)."
+        layout += [(b + "norm1.weight", [d]), (b + "norm1.bias", [d]), (b + "attn.qkv.weight", [3 * d, d]), (b + "attn.qkv.bias", [3 * d]),
+                   (b + "attn.proj.weight", [d, d]), (b + "attn.proj.bias", [d]), (b + "norm2.weight", [d]), (b + "norm2.bias", [d]),
+                   (b + "mlp.fc1.weight", [m, d]), (b + "mlp.fc1.bias", [m]), (b + "mlp.fc2.weight", [d, m]), (b + "mlp.fc2.bias", [d])]
+    }
+    layout += [("norm.weight", [d]), ("norm.bias", [d]), ("head.weight", [k, d]), ("head.bias", [k])]
+    var json = "{"
+    var offset = 0
+    for (i, (name, shape)) in layout.enumerated() {
+        let n = shape.reduce(1, *) * 4
+        json += (i > 0 ? "," : "") + "\"\(name)\":{\"dtype\":\"F32\",\"shape\":[\(shape.map(String.init).joined(separator: ","))],"
+            + "\"data_offsets\":[\(offset),\(offset + n)]}"
+        offset += n
+    }
+    json += "}"
+    while json.utf8.count % 8 != 0 { json += " " }
+    var head = withUnsafeBytes(of: UInt64(json.utf8.count).littleEndian) { Data($0) }
+    head.append(Data(json.utf8))
+    FileManager.default.createFile(atPath: path, contents: head)
+    #expect(truncate(path, off_t(8 + json.utf8.count + offset)) == 0)
+    return layout.map { $0.1.reduce(1, *) * 4 }.max() ?? 0
+}
+
 /// Runs the program at an absolute path (a shell, script(1), setpriv) and captures its output and status.
 private func runProgram(_ path: String, _ arguments: [String]) throws -> ToolResult {
     let p = Process()
@@ -243,6 +273,29 @@ struct ConvertCLITests {
         #expect(stdout.isEmpty)
         #expect(stderr.hasSuffix("Error: \(dir)/out.safetensors: conversion cancelled; nothing was written\n"))
         #expect(entries(dir) == ["big.safetensors"])
+    }
+
+    @Test("peak memory stays within 64 MiB of the largest tensor for safetensors and .bin inputs (max RSS)")
+    func peakMemory() throws {
+        let dir = makeTempFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let input = "\(dir)/wide.safetensors"
+        let largest = try makeWideCheckpoint(input)
+        let tool = productsFolder.appendingPathComponent("vit-convert").path
+        func maxRSS(_ args: [String]) throws -> Int {
+            let r = try runProgram("/usr/bin/time", ["-f", "maxrss_kb=%M", tool] + args + ["-q"])
+            #expect(r.status == 0, Comment(rawValue: r.stderr))
+            let line = r.stderr.split(separator: "\n").last { $0.hasPrefix("maxrss_kb=") } ?? ""
+            return (Int(line.dropFirst("maxrss_kb=".count)) ?? .max) * 1024
+        }
+        let limit = largest + (64 << 20)
+        let fromSafetensors = try maxRSS([input, "\(dir)/wide.bin", "--heads", "8"])
+        #expect(fromSafetensors <= limit, "safetensors input: max RSS \(fromSafetensors >> 20) MiB, limit \(limit >> 20) MiB")
+        let fromBin = try maxRSS(["\(dir)/wide.bin", "\(dir)/wide.h5"])
+        #expect(fromBin <= limit, ".bin input: max RSS \(fromBin >> 20) MiB, limit \(limit >> 20) MiB")
+        // The input is 150 MB: without releasing mapped pages the RSS would pass it.
+        let size = (try FileManager.default.attributesOfItem(atPath: input)[.size] as? Int) ?? 0
+        #expect(size > 140_000_000 && limit < size)
     }
 
     @Test("a progress bar is drawn on a terminal for inputs over 100 MB, and erased")

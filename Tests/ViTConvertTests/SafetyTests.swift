@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ViTBin
 import ViTConvert
 import ViTFormats
 import ViTMapping
@@ -237,6 +238,27 @@ struct SafetyTests {
         try PathChecks.checkSpace("\(dir)/m.bin", bytes: 1 << 20)
         #expect(ConvertError.notEnoughSpace(path: "m.bin", needed: 10, available: 5).description
                 == "m.bin: not enough free space: the tensors need 10 bytes, the disk has 5 bytes available")
+    }
+
+    @Test("a .bin input with a corrupt byte fails its checksum and nothing is written")
+    func corruptBin() throws {
+        let (dir, input) = try copiedInput()
+        let bin = "\(dir)/m.bin"
+        _ = try Converter.convert(request(input, bin))
+        // Flip one byte of tensor data (the header has its own checksum).
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: bin))
+        let size = try handle.seekToEnd()
+        try handle.seek(toOffset: size - 200)
+        let byte = try handle.read(upToCount: 1) ?? Data([0])
+        try handle.seek(toOffset: size - 200)
+        try handle.write(contentsOf: Data([byte[0] ^ 0x01]))
+        try handle.close()
+        var expected: BinError?
+        do { _ = try BinFile(path: bin) } catch let e as BinError { expected = e }
+        let error = try #require(expected)
+        guard case .checksumMismatch = error else { Issue.record("BinFile reported \(error)"); return }
+        #expect(throws: error) { try Converter.convert(request(bin, "\(dir)/out.safetensors")) }
+        #expect(folderEntries(dir) == ["in.safetensors", "m.bin"])
     }
 
     @Test("the input file is never modified: same bytes, inode and modification time after every format")
