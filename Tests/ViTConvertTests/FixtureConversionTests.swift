@@ -4,6 +4,7 @@ import ViTConvert
 import ViTFormats
 import ViTMapping
 import ViTModel
+import ViTNumpy
 import ViTTensor
 
 /// Every reference checkpoint (fixtures/conventions, written by the real libraries) converts to each
@@ -58,6 +59,27 @@ struct FixtureConversionTests {
         case .bin:
             #expect(meta[OutputMetadata.configKey] == nil)
             #expect(try ViTConfig.fromJSON(back.configJSON ?? "") == c.expected)
+        }
+    }
+
+    @Test("torch.save checkpoints (.pth, plain and wrapped in {'model': {'module.' ...}}) convert, and the result runs to timm's logits",
+          arguments: ["torch/plain.pth", "torch/wrapped.pth"])
+    func torchSave(_ file: String) throws {
+        struct Case: Decodable { let expected_config: ViTConfig }
+        let folder = fixture("sources/tiny_vit")
+        let expected = try JSONDecoder().decode(Case.self, from: Data(contentsOf: URL(fileURLWithPath: "\(folder)/case.json"))).expected_config
+        let dir = makeTempFolder()
+        for format in OutputFormat.allCases {
+            let out = "\(dir)/m.\(format.fileExtension)"
+            let report = try Converter.convert(ConversionRequest(input: fixture("sources/\(file)"), output: out,
+                                                                 mapping: MappingOptions(heads: 2)))
+            #expect(report.config == expected)
+            let back = try ViTMapper.loadCanonical(try CheckpointOpener.open(out))
+            #expect(back.config == expected)
+            let vit = try VisionTransformer(config: back.config, tensors: back.tensors, threads: 1)
+            let got = try vit.forward(try NpyFile(path: "\(folder)/input.npy").tensor).floats()
+            let want = try NpyFile(path: "\(folder)/logits.npy").tensor.floats()
+            #expect(relativeError(got, want) <= 1e-4, "\(file) → \(format)")
         }
     }
 
