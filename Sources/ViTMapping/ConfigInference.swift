@@ -102,7 +102,7 @@ enum ConfigInference {
         // Grid and image size: options, then metadata, then a square grid.
         var noEmbedClass = false
         let imageSize: [Int]
-        let given: Fact<[Int]>? = options.imageSize.map { Fact(value: $0, key: "--image-size") } ?? facts.imageSize
+        let given: Fact<[Int]>? = options.imageSize.map { Fact(value: $0, key: "--source-image-size") } ?? facts.imageSize
         if let given {
             let g = given.value
             guard g.count == 2, g[0] > 0, g[1] > 0, g[0] % patch.patch[0] == 0, g[1] % patch.patch[1] == 0 else {
