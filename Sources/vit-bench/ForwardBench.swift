@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import ViTModel
+import ViTTensor
+
+/// `vit-bench forward`: the forward pass of a timm-sized ViT with random weights.
+struct ForwardBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forward",
+        abstract: "Time the forward pass of ViT-Ti/S/B/L/16 at 224x224 with random weights (reused workspace).")
+
+    @Argument(help: "tiny, small, base or large (timm vit_*_patch16_224 sizes).") var model: String
+    @Option(help: "Images per forward pass.") var batch = 1
+    @Option(name: .customLong("repeat"), help: "Timed repetitions after one warm-up.") var repetitions = 10
+    @Option(help: "Threads (default: all cores).") var threads: Int?
+
+    /// (embed dim, depth, heads) of timm's vit_{tiny,small,base,large}_patch16_224.
+    static let sizes: [String: (Int, Int, Int)] = [
+        "tiny": (192, 12, 3), "small": (384, 12, 6), "base": (768, 12, 12), "large": (1024, 24, 16),
+    ]
+
+    func validate() throws {
+        guard Self.sizes[model] != nil else { throw ValidationError("unknown model '\(model)': tiny, small, base or large") }
+        guard batch > 0, repetitions > 0 else { throw ValidationError("--batch and --repeat must be positive") }
+    }
+
+    func run() throws {
+        let (d, depth, heads) = Self.sizes[model]!
+        let config = ViTConfig(embedDim: d, depth: depth, numHeads: heads)
+        var rng = SystemRandomNumberGenerator()
+        var tensors: [String: Tensor] = [:]
+        for t in config.canonicalTensors {
+            let n = t.shape.reduce(1, *)
+            let scale: Float = t.name.hasSuffix(".weight") && t.shape.count == 1 ? 1 : 0.02
+            let values = (0..<n).map { _ in Float.random(in: -1...1, using: &rng) * scale }
+            tensors[t.name] = try Tensor(shape: t.shape, float32: values)
+        }
+        let vit = try VisionTransformer(config: config, tensors: tensors,
+                                        threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let images = (0..<(batch * 3 * 224 * 224)).map { _ in Float.random(in: -1...1, using: &rng) }
+        var out = [Float](repeating: 0, count: batch * vit.outputWidth)
+        let ws = ViTWorkspace(for: vit, batchSize: batch)
+        let (med, mn) = try images.withUnsafeBufferPointer { img in
+            try out.withUnsafeMutableBufferPointer { o in
+                try measure(times: repetitions) { try vit.forward(images: img, batchSize: batch, into: o, workspace: ws) }
+            }
+        }
+        print(String(format: "vitkit-forward vit_%@_patch16_224 batch=%d median_ms=%.2f min_ms=%.2f", model, batch, med, mn))
+    }
+}
