@@ -25,15 +25,16 @@ struct ParityTests {
         #expect(err <= ParityTests.tolerance, "\(name): relative error \(err)")
     }
 
-    @Test("two threads with every loop split give the same logits", arguments: ModelFixture.names)
+    @Test("two and three threads, split by rows or by columns, give the same logits", arguments: ModelFixture.names)
     func parallelPathsMatch(name: String) throws {
         let f = try ModelFixture(name)
         let weights = try ViTWeights(config: f.config, tensors: f.tensors)
-        let split = VisionTransformer(weights: weights, threads: 2, threading: .split, minimumParallelWork: 0)
-        let blas = VisionTransformer(weights: weights, threads: 2, threading: .openBLAS, minimumParallelWork: 0)
-        for model in [split, blas] {
-            let err = relativeError(try model.forward(f.input).floats(), f.logits)
-            #expect(err <= ParityTests.tolerance, "\(name) \(model.threading): relative error \(err)")
+        for threads in [2, 3] {
+            for split in [VisionTransformer.Split.rows, .columns] {
+                let model = VisionTransformer(weights: weights, threads: threads, split: split, minimumChunkRows: 1)
+                let err = relativeError(try model.forward(f.input).floats(), f.logits)
+                #expect(err <= ParityTests.tolerance, "\(name) \(threads) threads by \(split): relative error \(err)")
+            }
         }
     }
 
