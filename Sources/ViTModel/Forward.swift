@@ -5,8 +5,25 @@
 /// Work is split between threads either by token rows (each thread carries its rows through LayerNorm,
 /// the products and the element-wise steps; threads meet only around attention) or, when there are
 /// too few rows for that, by the output columns of each product (each thread norms all rows into its
-/// own buffer and computes a slice of the outputs).
+/// own buffer and computes a slice of the outputs). With token pooling, the last block computes
+/// attention, projection and MLP only for the tokens the head reads (every token still serves as key
+/// and value): the other rows cannot reach the output.
 extension VisionTransformer {
+    /// Row-indexed buffers one block works on: the residual stream and its scratch rows.
+    struct Tokens {
+        /// Residual stream, rows × D.
+        let x: UnsafeMutablePointer<Float>
+        /// Attention output, rows × A.
+        let attn: UnsafeMutablePointer<Float>
+        /// Projection / second MLP layer output, rows × D.
+        let h: UnsafeMutablePointer<Float>
+        /// MLP hidden activations, rows × M.
+        let mlp: UnsafeMutablePointer<Float>
+        /// Fused q, k, v, rows × 3A.
+        let qkv: UnsafeMutablePointer<Float>
+        let rows: Int
+    }
+
     /// Runs `batch` checked NCHW images through the network into `output` (batch × outputWidth).
     func run(images: UnsafePointer<Float>, batch n: Int, workspace ws: ViTWorkspace,
              output: UnsafeMutablePointer<Float>) {
@@ -22,8 +39,10 @@ extension VisionTransformer {
         case .columns: byRows = false
         case .auto: byRows = rows >= 2 * minimumChunkRows * threads
         }
-        let rowChunks = max(1, min(4 * threads, rows / minimumChunkRows))
-        let columnChunks = threads
+        // A whole number of chunks per thread (up to 4, so a delayed thread sheds work), each of at
+        // least `minimumChunkRows` rows where possible.
+        let rowChunks = threads * max(1, min(4, rows / (threads * minimumChunkRows)))
+        let all = Tokens(x: ws.x, attn: ws.attn, h: ws.h, mlp: ws.mlp, qkv: ws.qkv, rows: rows)
 
         embedPatches(images, batch: n, workspace: ws, eps: eps, par: par)
         assembleTokens(batch: n, embed: ws.embed, into: ws.x)
@@ -34,81 +53,102 @@ extension VisionTransformer {
             }
         }
 
+        let pruneLast = config.globalPool == .token
         let blocks = L.blocks
+        let fullBlocks = pruneLast ? blocks.count - 1 : blocks.count
         if byRows {
-            // x rows → LN1 → qkv, per row chunk; then attention; then the rest of the block and the
-            // next block's qkv, per row chunk.
+            // Per row chunk: LN1 → qkv; then attention; then per row chunk the rest of the block and
+            // the next block's LN1 → qkv.
             par.forChunks(rowChunks) { c in
                 let r = Parallel.part(c, of: rowChunks, count: rows)
-                attentionInput(blocks[0], rows: r, columns: 0..<(3 * d.attn), ln: ws.h + r.lowerBound * d.embed,
-                               workspace: ws, eps: eps)
+                attentionInput(blocks[0], all, rows: r, columns: 0..<(3 * d.attn), ln: ws.h + r.lowerBound * d.embed, eps: eps)
             }
-            for (i, blk) in blocks.enumerated() {
-                attention(batch: n, workspace: ws, par: par)
+            for i in 0..<fullBlocks {
+                let blk = blocks[i]
+                attention(batch: n, queries: d.tokens, workspace: ws, par: par)
                 let next = i + 1 < blocks.count ? blocks[i + 1] : nil
                 par.forChunks(rowChunks) { c in
                     let r = Parallel.part(c, of: rowChunks, count: rows)
                     let ln = ws.h + r.lowerBound * d.embed
-                    attentionOutput(blk, rows: r, columns: 0..<d.embed, workspace: ws)
-                    mlpInput(blk, rows: r, columns: 0..<d.hidden, ln: ln, workspace: ws, eps: eps)
-                    mlpOutput(blk, rows: r, columns: 0..<d.embed, workspace: ws)
+                    attentionOutput(blk, all, rows: r, columns: 0..<d.embed)
+                    mlpInput(blk, all, rows: r, columns: 0..<d.hidden, ln: ln, eps: eps)
+                    mlpOutput(blk, all, rows: r, columns: 0..<d.embed)
                     if let next {
-                        attentionInput(next, rows: r, columns: 0..<(3 * d.attn), ln: ln, workspace: ws, eps: eps)
+                        attentionInput(next, all, rows: r, columns: 0..<(3 * d.attn), ln: ln, eps: eps)
                     }
                 }
             }
         } else {
-            let all = 0..<rows
-            func columns(_ c: Int, _ width: Int) -> Range<Int> {
-                Parallel.part(c, of: columnChunks, count: width, alignment: 16)
-            }
-            for blk in blocks {
-                par.forChunks(columnChunks) { c in
-                    attentionInput(blk, rows: all, columns: columns(c, 3 * d.attn),
-                                   ln: ws.ln + c * rows * d.embed, workspace: ws, eps: eps)
+            for (i, blk) in blocks.enumerated() {
+                columnSplit(par) { c, part in
+                    attentionInput(blk, all, rows: 0..<rows, columns: part(3 * d.attn),
+                                   ln: ws.ln + c * rows * d.embed, eps: eps)
                 }
-                attention(batch: n, workspace: ws, par: par)
-                par.forChunks(columnChunks) { c in
-                    attentionOutput(blk, rows: all, columns: columns(c, d.embed), workspace: ws)
-                }
-                par.forChunks(columnChunks) { c in
-                    mlpInput(blk, rows: all, columns: columns(c, d.hidden), ln: ws.ln + c * rows * d.embed,
-                             workspace: ws, eps: eps)
-                }
-                par.forChunks(columnChunks) { c in
-                    mlpOutput(blk, rows: all, columns: columns(c, d.embed), workspace: ws)
-                }
+                if i == fullBlocks { break }
+                attention(batch: n, queries: d.tokens, workspace: ws, par: par)
+                blockTail(blk, all, workspace: ws, eps: eps, par: par)
             }
         }
 
-        head(batch: n, workspace: ws, eps: eps, output: output)
+        var final = all
+        if pruneLast, let last = blocks.last {
+            // Only the class (and distillation) token rows go on: gather them, compactly, behind the
+            // attention of their queries.
+            let used = d.distilled ? 2 : 1
+            attention(batch: n, queries: used, workspace: ws, par: par)
+            for b in 0..<n {
+                (ws.compact + b * used * d.embed).update(from: ws.x + b * d.tokens * d.embed, count: used * d.embed)
+            }
+            final = Tokens(x: ws.compact, attn: ws.attn, h: ws.h, mlp: ws.mlp, qkv: ws.qkv, rows: n * used)
+            blockTail(last, final, workspace: ws, eps: eps, par: par)
+        }
+        head(batch: n, tokens: final, workspace: ws, eps: eps, output: output)
     }
 
     // MARK: block steps on a tile (rows × output columns)
 
+    /// Runs `body(chunk, part)` on one column chunk per thread; `part(width)` is the chunk's share of
+    /// an output width.
+    private func columnSplit(_ par: Parallel, _ body: (Int, (Int) -> Range<Int>) -> Void) {
+        let chunks = threads
+        par.forChunks(chunks) { c in
+            body(c) { width in Parallel.part(c, of: chunks, count: width, alignment: 16) }
+        }
+    }
+
+    /// Projection, residual, LN2, MLP, residual for all `t.rows` rows, split by output columns.
+    private func blockTail(_ blk: WeightLayout.Block, _ t: Tokens, workspace ws: ViTWorkspace, eps: Float,
+                           par: Parallel) {
+        let d = dims
+        columnSplit(par) { _, part in attentionOutput(blk, t, rows: 0..<t.rows, columns: part(d.embed)) }
+        columnSplit(par) { c, part in
+            mlpInput(blk, t, rows: 0..<t.rows, columns: part(d.hidden), ln: ws.ln + c * t.rows * d.embed, eps: eps)
+        }
+        columnSplit(par) { _, part in mlpOutput(blk, t, rows: 0..<t.rows, columns: part(d.embed)) }
+    }
+
     /// ln = norm1(x[rows]); qkv[rows, columns] = ln·W_qkvᵀ + b.
-    private func attentionInput(_ blk: WeightLayout.Block, rows: Range<Int>, columns: Range<Int>,
-                                ln: UnsafeMutablePointer<Float>, workspace ws: ViTWorkspace, eps: Float) {
+    private func attentionInput(_ blk: WeightLayout.Block, _ t: Tokens, rows: Range<Int>, columns: Range<Int>,
+                                ln: UnsafeMutablePointer<Float>, eps: Float) {
         let D = dims.embed
-        norm(blk.norm1, ws.x + rows.lowerBound * D, rows: rows.count, into: ln, eps: eps)
-        linear(blk.qkv, ln, rows: rows.count, columns: columns, into: ws.qkv + rows.lowerBound * 3 * dims.attn)
+        norm(blk.norm1, t.x + rows.lowerBound * D, rows: rows.count, into: ln, eps: eps)
+        linear(blk.qkv, ln, rows: rows.count, columns: columns, into: t.qkv + rows.lowerBound * 3 * dims.attn)
     }
 
     /// h[rows, columns] = attn·W_projᵀ + b; x[rows, columns] += ls1 · h.
-    private func attentionOutput(_ blk: WeightLayout.Block, rows: Range<Int>, columns: Range<Int>,
-                                 workspace ws: ViTWorkspace) {
+    private func attentionOutput(_ blk: WeightLayout.Block, _ t: Tokens, rows: Range<Int>, columns: Range<Int>) {
         let D = dims.embed
-        let h = ws.h + rows.lowerBound * D
-        linear(blk.proj, ws.attn + rows.lowerBound * dims.attn, rows: rows.count, columns: columns, into: h)
-        addResidual(ws.x + rows.lowerBound * D, h, rows: rows.count, columns: columns, gamma: blk.ls1)
+        let h = t.h + rows.lowerBound * D
+        linear(blk.proj, t.attn + rows.lowerBound * dims.attn, rows: rows.count, columns: columns, into: h)
+        addResidual(t.x + rows.lowerBound * D, h, rows: rows.count, columns: columns, gamma: blk.ls1)
     }
 
     /// ln = norm2(x[rows]); mlp[rows, columns] = gelu(ln·W_fc1ᵀ + b).
-    private func mlpInput(_ blk: WeightLayout.Block, rows: Range<Int>, columns: Range<Int>,
-                          ln: UnsafeMutablePointer<Float>, workspace ws: ViTWorkspace, eps: Float) {
+    private func mlpInput(_ blk: WeightLayout.Block, _ t: Tokens, rows: Range<Int>, columns: Range<Int>,
+                          ln: UnsafeMutablePointer<Float>, eps: Float) {
         let D = dims.embed, M = dims.hidden
-        norm(blk.norm2, ws.x + rows.lowerBound * D, rows: rows.count, into: ln, eps: eps)
-        let out = ws.mlp + rows.lowerBound * M
+        norm(blk.norm2, t.x + rows.lowerBound * D, rows: rows.count, into: ln, eps: eps)
+        let out = t.mlp + rows.lowerBound * M
         linear(blk.fc1, ln, rows: rows.count, columns: columns, into: out)
         if columns.count == M {
             Kernels.gelu(out, rows.count * M)
@@ -118,12 +158,11 @@ extension VisionTransformer {
     }
 
     /// h[rows, columns] = mlp·W_fc2ᵀ + b; x[rows, columns] += ls2 · h.
-    private func mlpOutput(_ blk: WeightLayout.Block, rows: Range<Int>, columns: Range<Int>,
-                           workspace ws: ViTWorkspace) {
+    private func mlpOutput(_ blk: WeightLayout.Block, _ t: Tokens, rows: Range<Int>, columns: Range<Int>) {
         let D = dims.embed
-        let h = ws.h + rows.lowerBound * D
-        linear(blk.fc2, ws.mlp + rows.lowerBound * dims.hidden, rows: rows.count, columns: columns, into: h)
-        addResidual(ws.x + rows.lowerBound * D, h, rows: rows.count, columns: columns, gamma: blk.ls2)
+        let h = t.h + rows.lowerBound * D
+        linear(blk.fc2, t.mlp + rows.lowerBound * dims.hidden, rows: rows.count, columns: columns, into: h)
+        addResidual(t.x + rows.lowerBound * D, h, rows: rows.count, columns: columns, gamma: blk.ls2)
     }
 
     // MARK: pieces
@@ -135,7 +174,7 @@ extension VisionTransformer {
                               par: Parallel) {
         let L = weights.layout, d = dims
         let rows = n * d.patches
-        let chunks = max(1, min(4 * threads, rows / minimumChunkRows))
+        let chunks = threads * max(1, min(4, rows / (threads * minimumChunkRows)))
         par.forChunks(chunks) { c in
             let r = Parallel.part(c, of: chunks, count: rows)
             for row in r {
@@ -181,9 +220,10 @@ extension VisionTransformer {
         }
     }
 
-    /// Multi-head self-attention for every (image, head) pair: softmax(q·kᵀ·hd^−½)·v, written
-    /// head-major into `attn` (rows × attnDim), the layout `attn.proj` expects.
-    private func attention(batch n: Int, workspace ws: ViTWorkspace, par: Parallel) {
+    /// Multi-head self-attention of the first `queries` tokens of every image against all its tokens,
+    /// for every (image, head) pair: softmax(q·kᵀ·hd^−½)·v, written head-major (the layout `attn.proj`
+    /// expects) into `attn` rows b·queries + i.
+    private func attention(batch n: Int, queries: Int, workspace ws: ViTWorkspace, par: Parallel) {
         let d = dims, T = d.tokens, A = d.attn, hd = d.headDim, ld = 3 * A
         let scale = Float(1 / Double(hd).squareRoot())
         let pairs = n * d.heads
@@ -194,22 +234,25 @@ extension VisionTransformer {
             for idx in Parallel.part(c, of: chunks, count: pairs) {
                 let b = idx / d.heads, h = idx % d.heads
                 let q = qkv + b * T * ld + h * hd
-                BLAS.gemmNT(m: T, n: T, k: hd, alpha: scale, a: q, lda: ld, b: q + A, ldb: ld, beta: 0, c: s, ldc: T)
-                Kernels.softmax(s, rows: T, n: T, ld: T)
-                BLAS.gemmNN(m: T, n: hd, k: T, a: s, lda: T, b: q + 2 * A, ldb: ld, beta: 0,
-                            c: out + b * T * A + h * hd, ldc: A)
+                BLAS.gemmNT(m: queries, n: T, k: hd, alpha: scale, a: q, lda: ld, b: q + A, ldb: ld, beta: 0,
+                            c: s, ldc: T)
+                Kernels.softmax(s, rows: queries, n: T, ld: T)
+                BLAS.gemmNN(m: queries, n: hd, k: T, a: s, lda: T, b: q + 2 * A, ldb: ld, beta: 0,
+                            c: out + b * queries * A + h * hd, ldc: A)
             }
         }
     }
 
-    /// Final norm, pooling, fc_norm, pre-logits and head(s) into `output` (on the calling thread: a few
-    /// rows per image).
-    private func head(batch n: Int, workspace ws: ViTWorkspace, eps: Float, output: UnsafeMutablePointer<Float>) {
-        let L = weights.layout, d = dims, D = d.embed, T = d.tokens
+    /// Final norm, pooling, fc_norm, pre-logits and head(s) into `output`, on the calling thread (a few
+    /// rows per image). `t` holds every token (T per image), or only the used ones after pruning.
+    private func head(batch n: Int, tokens t: Tokens, workspace ws: ViTWorkspace, eps: Float,
+                      output: UnsafeMutablePointer<Float>) {
+        let L = weights.layout, d = dims, D = d.embed
+        let perImage = t.rows / n
         let feat = ws.features            // n rows (and n more: the distillation token's)
         let featDist = ws.features + n * D
         for b in 0..<n {
-            let xb = ws.x + b * T * D
+            let xb = t.x + b * perImage * D
             switch config.globalPool {
             case .token:
                 // LayerNorm is per token, so norming only the tokens read is exact.
