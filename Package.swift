@@ -39,14 +39,17 @@ let package = Package(
         .target(name: "ViTModel", dependencies: ["ViTTensor", "CBLAS"]),
         .target(name: "ViTMapping", dependencies: ["ViTTensor", "ViTFormats", "ViTModel"]),
 
+        .target(name: "ViTCLI", dependencies: [
+            "ViTMapping", "ViTFormats", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
         .executableTarget(name: "vit-run", dependencies: [
-            "ViTMapping", "ViTNumpy", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "ViTCLI", "ViTMapping", "ViTNumpy", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-convert", dependencies: [
-            "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "ViTCLI", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-summary", dependencies: [
-            "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "ViTCLI", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-bench", dependencies: [
-            "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "ViTCLI", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "ViTTensorTests", dependencies: ["ViTTensor"]),
         .testTarget(name: "ViTNumpyTests", dependencies: ["ViTNumpy"]),
@@ -55,6 +58,6 @@ let package = Package(
         .testTarget(name: "ViTModelTests", dependencies: ["ViTModel", "ViTSafetensors", "ViTNumpy"]),
         .testTarget(name: "ViTBinTests", dependencies: ["ViTBin"]),
         .testTarget(name: "ViTMappingTests", dependencies: ["ViTMapping", "ViTNumpy"]),
-        .testTarget(name: "CLITests", dependencies: ["ViTFormats"]),
+        .testTarget(name: "CLITests", dependencies: ["ViTFormats", "ViTNumpy", "vit-run"]),
     ]
 )

@@ -32,6 +32,12 @@ static inline hid_t vk_H5T_IEEE_F64BE(void) { return H5T_IEEE_F64BE; }
 static inline hid_t vk_H5T_STD_U16LE(void) { return H5T_STD_U16LE; }
 static inline hid_t vk_H5T_STD_I64LE(void) { return H5T_STD_I64LE; }
 static inline hid_t vk_H5T_C_S1(void) { return H5T_C_S1; }
+static inline hid_t vk_H5T_STD_I8LE(void) { return H5T_STD_I8LE; }
+static inline hid_t vk_H5T_STD_U8LE(void) { return H5T_STD_U8LE; }
+static inline hid_t vk_H5T_STD_I16LE(void) { return H5T_STD_I16LE; }
+static inline hid_t vk_H5T_STD_I32LE(void) { return H5T_STD_I32LE; }
+static inline hid_t vk_H5T_STD_U32LE(void) { return H5T_STD_U32LE; }
+static inline hid_t vk_H5T_STD_U64LE(void) { return H5T_STD_U64LE; }
 static inline size_t vk_H5T_VARIABLE(void) { return H5T_VARIABLE; }
 
 #endif

@@ -1,0 +1,60 @@
+import ArgumentParser
+import ViTMapping
+
+extension Convention: ExpressibleByArgument {}
+
+/// Parses `N` or `HxW` (e.g. `224`, `384x576`) into [height, width].
+public func parseImageSize(_ text: String) -> [Int]? {
+    let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
+    let values = parts.compactMap { Int($0) }
+    guard values.count == parts.count, values.allSatisfy({ $0 > 0 }) else { return nil }
+    switch values.count {
+    case 1: return [values[0], values[0]]
+    case 2: return values
+    default: return nil
+    }
+}
+
+/// An image size given as `N` or `HxW`.
+public struct ImageSizeArgument: ExpressibleByArgument, Sendable {
+    /// [height, width].
+    public let value: [Int]
+    public init?(argument: String) {
+        guard let v = parseImageSize(argument) else { return nil }
+        value = v
+    }
+    public static var defaultValueDescription: String { "N or HxW" }
+}
+
+/// Options every tool shares for reading a checkpoint into the canonical layout.
+public struct MappingArguments: ParsableArguments {
+    @Option(help: ArgumentHelp("Force a naming convention instead of detecting it.",
+                               discussion: "One of: " + Convention.allCases.map(\.rawValue).joined(separator: ", ")))
+    public var convention: Convention?
+
+    @Option(help: "Attention heads, when the checkpoint does not record them (else head dim 64 is assumed).")
+    public var heads: Int?
+
+    @Option(name: .customLong("source-image-size"),
+            help: "The checkpoint's image size (N or HxW), when its metadata does not say and the grid is not square.")
+    public var sourceImageSize: ImageSizeArgument?
+
+    @Option(name: .customLong("eps"), help: "LayerNorm epsilon, overriding metadata and the convention's default.")
+    public var layerNormEps: Double?
+
+    @Flag(help: "Drop source tensors that have no canonical place (e.g. a Hugging Face pooler) instead of failing.")
+    public var allowUnused = false
+
+    public init() {}
+
+    public func validate() throws {
+        if let h = heads, h <= 0 { throw ValidationError("--heads must be positive, found \(h)") }
+        if let e = layerNormEps, !(e > 0) { throw ValidationError("--eps must be positive, found \(e)") }
+    }
+
+    /// The mapping options these flags describe.
+    public var options: MappingOptions {
+        MappingOptions(convention: convention, heads: heads, imageSize: sourceImageSize?.value,
+                       layerNormEps: layerNormEps, allowUnused: allowUnused)
+    }
+}

@@ -1,0 +1,45 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ViTTensor
+
+/// The container formats ViTKit reads, detected by content (never by extension).
+public enum CheckpointFormat: String, Sendable, CaseIterable {
+    /// A single `.safetensors` file.
+    case safetensors
+    /// A `*.safetensors.index.json` naming shards.
+    case safetensorsIndex = "safetensors-index"
+    /// A folder holding safetensors weights (e.g. a Hugging Face `save_pretrained` folder).
+    case folder
+    /// An HDF5 file (signature at 0, or after a user block at 512, 1024, ...).
+    case hdf5
+    /// ViTKit's native `.bin`.
+    case vitkitBin = "vitkit-bin"
+
+    /// What `--help` and error messages list as readable.
+    public static let readableDescription =
+        "safetensors (file, *.safetensors.index.json, or a folder), HDF5 (.h5/.hdf5/.keras weights), ViTKit .bin"
+}
+
+/// Errors of format detection and opening.
+public enum FormatError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// Nothing exists at the path.
+    case notFound(path: String)
+    /// The path cannot be read (permissions).
+    case unreadable(path: String, message: String)
+    /// The content matches no format ViTKit reads.
+    case unrecognized(path: String, firstBytes: String)
+    /// A JSON file that is not a safetensors index (no `weight_map`).
+    case notAnIndex(path: String)
+
+    public var description: String {
+        switch self {
+        case let .notFound(p): return "\(p): no such file or folder"
+        case let .unreadable(p, m): return "\(p): cannot read: \(m)"
+        case let .unrecognized(p, b):
+            return "\(p): not a checkpoint ViTKit reads (first bytes \(b)); expected \(CheckpointFormat.readableDescription)"
+        case let .notAnIndex(p):
+            return "\(p): a JSON file but not a safetensors index (expected a \"weight_map\" object)"
+        }
+    }
+}

@@ -1,0 +1,144 @@
+internal import CHDF5
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The one gate to libhdf5: a process-wide lock, one-time set-up, and the check funnel every
+/// `herr_t` / `hid_t` result passes through.
+///
+/// libhdf5 is treated as not thread-safe: every call into it happens inside `HDF5Library.run`, taken at
+/// the public API boundary (and in `HDF5ID.deinit`). The mutex is recursive only so that an id released
+/// inside a locked region (its `deinit` closes it) cannot deadlock; nothing else nests.
+enum HDF5Library {
+    nonisolated(unsafe) private static let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
+        let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        var attr = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attr)
+        pthread_mutexattr_settype(&attr, Int32(PTHREAD_MUTEX_RECURSIVE))
+        pthread_mutex_init(m, &attr)
+        pthread_mutexattr_destroy(&attr)
+        return m
+    }()
+
+    /// Marks the threads on which automatic error printing is already off.
+    private static let quietThreadKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    /// Runs `body` holding the libhdf5 lock, with libhdf5's automatic error printing switched off.
+    ///
+    /// A thread-safe libhdf5 build (Debian's is one) keeps the error-printing setting per thread, so it is
+    /// switched off once per thread, the first time that thread enters.
+    static func run<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        if pthread_getspecific(quietThreadKey) == nil {
+            _ = H5open()
+            _ = H5Eset_auto2(vk_H5E_DEFAULT(), nil, nil)
+            pthread_setspecific(quietThreadKey, UnsafeRawPointer(bitPattern: 1))
+        }
+        return try body()
+    }
+
+    /// True when libhdf5 would not print errors raised on the calling thread (for tests).
+    static func automaticPrintingIsOffOnThisThread() -> Bool {
+        run {
+            var function: H5E_auto2_t?
+            var data: UnsafeMutableRawPointer?
+            return H5Eget_auto2(vk_H5E_DEFAULT(), &function, &data) >= 0 && function == nil
+        }
+    }
+
+    /// The check funnel for every `herr_t`, `htri_t`, `hid_t` and `ssize_t` result: negative means failure,
+    /// which becomes `HDF5Error.library` carrying libhdf5's error stack.
+    /// - Parameters:
+    ///   - result: the value libhdf5 returned.
+    ///   - file: the file the call concerned (for the message).
+    ///   - operation: what was being done, e.g. "opening dataset '/a/b'".
+    /// - Returns: `result` when it is not negative.
+    /// - Throws: `HDF5Error.library`.
+    @discardableResult
+    static func check<T: SignedInteger>(_ result: T, file: String, _ operation: @autoclosure () -> String) throws(HDF5Error) -> T {
+        if result < 0 { throw failure(file: file, operation: operation()) }
+        return result
+    }
+
+    /// A NUL-terminated C string held in an array, decoded as UTF-8.
+    static func string(_ buffer: [CChar]) -> String {
+        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The error for a failed call: walks libhdf5's error stack of this thread (outermost call first),
+    /// then clears it.
+    static func failure(file: String, operation: String) -> HDF5Error {
+        var lines: [String] = []
+        withUnsafeMutablePointer(to: &lines) { ptr in
+            _ = H5Ewalk2(vk_H5E_DEFAULT(), H5E_WALK_DOWNWARD, { _, entry, context in
+                guard let entry, let context else { return 0 }
+                let out = context.assumingMemoryBound(to: [String].self)
+                let e = entry.pointee
+                let function = e.func_name.map { String(cString: $0) } ?? "?"
+                let desc = e.desc.map { String(cString: $0) } ?? ""
+                var minor = [CChar](repeating: 0, count: 256)
+                let n = H5Eget_msg(e.min_num, nil, &minor, 256)
+                let minorText = n > 0 ? HDF5Library.string(minor) : ""
+                out.pointee.append(minorText.isEmpty ? "\(function)(): \(desc)" : "\(function)(): \(desc) (\(minorText))")
+                return 0
+            }, UnsafeMutableRawPointer(ptr))
+        }
+        _ = H5Eclear2(vk_H5E_DEFAULT())
+        return .library(file: file, operation: operation, stack: lines)
+    }
+}
+
+/// One open libhdf5 identifier (file, group, dataset, dataspace, datatype, attribute, property list);
+/// `deinit` closes it.
+final class HDF5ID {
+    enum Kind { case file, group, dataset, dataspace, datatype, attribute, propertyList, object }
+
+    let id: hid_t
+    let kind: Kind
+
+    /// Takes ownership of `id` after checking it.
+    /// - Throws: `HDF5Error.library` when `id` is negative (the call that made it failed).
+    init(_ id: hid_t, _ kind: Kind, file: String, _ operation: @autoclosure () -> String) throws(HDF5Error) {
+        self.id = try HDF5Library.check(id, file: file, operation())
+        self.kind = kind
+    }
+
+    /// Closes the id now and reports a failure (used where a close failure matters, e.g. a file being written).
+    func close(file: String) throws(HDF5Error) {
+        try HDF5Library.run { () throws(HDF5Error) in
+            guard !closed else { return }
+            closed = true
+            try HDF5Library.check(HDF5ID.close(id, kind), file: file, "closing the file")
+        }
+    }
+
+    private var closed = false
+
+    private static func close(_ id: hid_t, _ kind: Kind) -> herr_t {
+        switch kind {
+        case .file: return H5Fclose(id)
+        case .group: return H5Gclose(id)
+        case .dataset: return H5Dclose(id)
+        case .dataspace: return H5Sclose(id)
+        case .datatype: return H5Tclose(id)
+        case .attribute: return H5Aclose(id)
+        case .propertyList: return H5Pclose(id)
+        case .object: return H5Oclose(id)
+        }
+    }
+
+    deinit {
+        HDF5Library.run {
+            guard !closed else { return }
+            if HDF5ID.close(id, kind) < 0 { _ = H5Eclear2(vk_H5E_DEFAULT()) }
+        }
+    }
+}

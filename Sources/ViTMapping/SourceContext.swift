@@ -1,0 +1,71 @@
+import ViTTensor
+
+/// Everything besides tensor headers that mapping may use: the file name for errors, string metadata,
+/// a shipped `config.json`, and for Keras files the names recorded in HDF5 attributes.
+public struct SourceContext: Sendable, Equatable {
+    /// The checkpoint's path (used in every error message).
+    public var file: String
+    /// String metadata (safetensors `__metadata__`, HDF5 root string attributes, …).
+    public var metadata: [String: String]
+    /// The JSON text of a `config.json` shipped with the checkpoint (Hugging Face, timm hub) or ViTKit's own config.
+    public var configJSON: String?
+    /// Keras weight names, when the source is a Keras HDF5 file.
+    public var keras: KerasNames?
+
+    /// - Parameters:
+    ///   - file: the checkpoint's path, for messages.
+    ///   - metadata: string metadata.
+    ///   - configJSON: a shipped config.json, if any.
+    ///   - keras: Keras names from the HDF5 attributes, if any.
+    public init(file: String, metadata: [String: String] = [:], configJSON: String? = nil, keras: KerasNames? = nil) {
+        self.file = file
+        self.metadata = metadata
+        self.configJSON = configJSON
+        self.keras = keras
+    }
+}
+
+/// The model-level names of the weights in a Keras HDF5 file, which its dataset paths do not spell.
+public struct KerasNames: Sendable, Equatable {
+    /// Which Keras layout the names come from.
+    public enum Layout: String, Sendable, Equatable {
+        /// Keras 2 `save_weights`/`save` `.h5`: names from `layer_names` and each layer's `weight_names`.
+        case legacy
+        /// Keras 3 `.weights.h5`: names built from the `name` attributes of the `vars` groups and the variable index.
+        case keras3
+    }
+
+    /// One weight: the tensor name in the source and its Keras name.
+    public struct Weight: Sendable, Equatable {
+        /// The tensor name as the source lists it (the dataset path).
+        public let tensor: String
+        /// The Keras name, e.g. `Transformer/encoderblock_0/MultiHeadDotProductAttention_1/query/kernel:0` (legacy)
+        /// or `Transformer_encoderblock_0/MultiHeadDotProductAttention_1/query/0` (Keras 3: variable index last).
+        public let name: String
+
+        public init(tensor: String, name: String) {
+            self.tensor = tensor
+            self.name = name
+        }
+    }
+
+    /// The layout.
+    public var layout: Layout
+    /// The weights in model order (`layer_names` then `weight_names` for legacy files).
+    public var weights: [Weight]
+
+    public init(layout: Layout, weights: [Weight]) {
+        self.layout = layout
+        self.weights = weights
+    }
+
+    /// The name a Keras table matches: the `:0` suffix dropped and `/` joins written as `_`, so Keras 2
+    /// (`Transformer/encoderblock_0`) and Keras 3 (`Transformer_encoderblock_0`) names read alike.
+    static func matchName(_ name: String) -> String {
+        var n = Substring(name)
+        if let colon = n.lastIndex(of: ":"), n[n.index(after: colon)...].allSatisfy(\.isNumber), n.index(after: colon) < n.endIndex {
+            n = n[..<colon]
+        }
+        return String(n.map { $0 == "/" ? "_" : $0 })
+    }
+}

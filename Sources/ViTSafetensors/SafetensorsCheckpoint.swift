@@ -1,0 +1,124 @@
+import ViTTensor
+
+/// A safetensors checkpoint: one file, a sharded checkpoint behind an `*.safetensors.index.json`, or a folder
+/// holding either (such as a Hugging Face `save_pretrained` folder).
+///
+/// Every shard is opened (memory-mapped) and validated up front, and the index must agree with the shards
+/// exactly: each tensor in the shard the `weight_map` names, no tensor in a shard but absent from the map,
+/// none in the map but absent from its shard. A `config.json` beside the weights is exposed as `configJSON`.
+public final class SafetensorsCheckpoint: TensorSource {
+    /// The path it was opened from (file, index or folder).
+    public let path: String
+    /// The shard files in name order (one for a single-file checkpoint).
+    public let shards: [SafetensorsFile]
+    /// The index, for a sharded checkpoint.
+    public let index: SafetensorsIndex?
+    /// Every tensor: shards in name order, each in data-offset order.
+    public let tensorInfos: [TensorInfo]
+    /// The shards' `__metadata__` (the first shard's value wins where shards differ), plus the index's
+    /// `metadata` entries under keys the shards do not use (e.g. `total_size`).
+    public let metadata: [String: String]
+    /// The text of `config.json` in the weights' folder, if present.
+    public let configJSON: String?
+    private let shardOfTensor: [String: Int]
+
+    /// Always `safetensors` (see `shardCount` for sharding).
+    public var formatName: String { "safetensors" }
+    /// Number of shard files (1 for a single file).
+    public var shardCount: Int { shards.count }
+    /// True for a checkpoint behind an index file.
+    public var isSharded: Bool { index != nil }
+
+    /// Opens a `.safetensors` file, an `*.safetensors.index.json`, or a folder holding one of them.
+    ///
+    /// A folder must hold exactly one candidate: one `*.safetensors.index.json` (whose shards may sit beside
+    /// it, but no other `.safetensors` file), or else exactly one `*.safetensors` file.
+    /// - Parameter path: file, index or folder.
+    /// - Throws: `SafetensorsError`: `.io` for a missing path, `.noCheckpoint`/`.ambiguousCheckpoint` for a
+    ///   folder, the reader's cases for any shard, `.invalidIndex`, `.tensorNotInIndex`,
+    ///   `.tensorInWrongShard`, `.tensorMissingFromShard` for an index, `.invalidConfig` for a non-UTF-8 config.
+    public init(path: String) throws {
+        self.path = path
+        let weightsPath: String
+        switch FileSystem.kind(path) {
+        case .missing: throw SafetensorsError.io(file: path, message: "cannot open: No such file or directory")
+        case .directory: weightsPath = try SafetensorsCheckpoint.resolveFolder(path)
+        case .file, .other: weightsPath = path
+        }
+        let folder = FileSystem.folder(of: weightsPath)
+
+        if weightsPath.hasSuffix(".index.json") {
+            let index = try SafetensorsIndex(path: weightsPath)
+            let shards = try index.shardFiles.map { try SafetensorsFile(path: FileSystem.join(folder, $0)) }
+            var shardOfTensor: [String: Int] = [:]
+            for (i, shard) in shards.enumerated() {
+                let name = index.shardFiles[i]
+                for info in shard.tensorInfos {
+                    guard let mapped = index.weightMap[info.name] else {
+                        throw SafetensorsError.tensorNotInIndex(file: weightsPath, tensor: info.name, shard: name)
+                    }
+                    guard mapped == name else {
+                        throw SafetensorsError.tensorInWrongShard(file: weightsPath, tensor: info.name, expectedShard: mapped, foundShard: name)
+                    }
+                    shardOfTensor[info.name] = i
+                }
+            }
+            for tensor in index.weightMap.keys.sorted() where shardOfTensor[tensor] == nil {
+                throw SafetensorsError.tensorMissingFromShard(file: weightsPath, tensor: tensor, shard: index.weightMap[tensor] ?? "")
+            }
+            var metadata: [String: String] = [:]
+            for shard in shards.reversed() { metadata.merge(shard.metadata) { _, first in first } }
+            metadata.merge(index.metadata) { shardValue, _ in shardValue }
+            self.index = index
+            self.shards = shards
+            self.shardOfTensor = shardOfTensor
+            self.metadata = metadata
+            self.tensorInfos = shards.flatMap(\.tensorInfos)
+        } else {
+            let file = try SafetensorsFile(path: weightsPath)
+            self.index = nil
+            self.shards = [file]
+            self.shardOfTensor = Dictionary(uniqueKeysWithValues: file.tensorInfos.map { ($0.name, 0) })
+            self.metadata = file.metadata
+            self.tensorInfos = file.tensorInfos
+        }
+        self.configJSON = try SafetensorsCheckpoint.readConfig(FileSystem.join(folder, "config.json"))
+    }
+
+    /// The tensor's bytes as a view into its shard's mapping (no copy).
+    /// - Parameter name: the tensor's name.
+    /// - Throws: `SafetensorsError.tensorNotFound` naming the path the checkpoint was opened from.
+    public func tensor(named name: String) throws -> Tensor {
+        guard let i = shardOfTensor[name] else { throw SafetensorsError.tensorNotFound(file: path, tensor: name) }
+        return try shards[i].tensor(named: name)
+    }
+
+    /// The shard file holding `name`, if any.
+    public func shard(holding name: String) -> SafetensorsFile? { shardOfTensor[name].map { shards[$0] } }
+
+    /// The one checkpoint file (index or `.safetensors`) in `folder`.
+    static func resolveFolder(_ folder: String) throws -> String {
+        let names = try FileSystem.list(folder)
+        let indexes = names.filter { $0.hasSuffix(".safetensors.index.json") }
+        let files = names.filter { $0.hasSuffix(".safetensors") && FileSystem.kind(FileSystem.join(folder, $0)) == .file }
+        if indexes.count > 1 { throw SafetensorsError.ambiguousCheckpoint(folder: folder, candidates: indexes) }
+        if let only = indexes.first {
+            let indexPath = FileSystem.join(folder, only)
+            let shards = Set(try SafetensorsIndex(path: indexPath).shardFiles)
+            let strays = files.filter { !shards.contains($0) }
+            guard strays.isEmpty else { throw SafetensorsError.ambiguousCheckpoint(folder: folder, candidates: [only] + strays) }
+            return indexPath
+        }
+        guard !files.isEmpty else { throw SafetensorsError.noCheckpoint(folder: folder) }
+        guard files.count == 1 else { throw SafetensorsError.ambiguousCheckpoint(folder: folder, candidates: files) }
+        return FileSystem.join(folder, files[0])
+    }
+
+    /// The text of the config file at `path`, nil when there is none.
+    static func readConfig(_ path: String) throws -> String? {
+        guard FileSystem.kind(path) == .file else { return nil }
+        let storage = try FileSystem.map(path)
+        guard UTF8Check.firstInvalidOffset(storage.bytes) == nil else { throw SafetensorsError.invalidConfig(file: path) }
+        return String(decoding: storage.bytes, as: UTF8.self)
+    }
+}

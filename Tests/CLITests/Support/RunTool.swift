@@ -1,0 +1,42 @@
+import Foundation
+
+/// The result of running one of the built command-line tools.
+struct ToolResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+}
+
+/// The folder holding the built products (the test runner lives there too).
+let productsFolder: URL = {
+    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    var url = URL(fileURLWithPath: exe).deletingLastPathComponent()
+    // The runner may be inside ViTKitPackageTests.xctest/… on some layouts.
+    while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("vit-run").path) {
+        url = url.deletingLastPathComponent()
+    }
+    return url
+}()
+
+/// Runs the built tool `name` with `arguments` and captures its output and exit status.
+func runTool(_ name: String, _ arguments: [String]) throws -> ToolResult {
+    let p = Process()
+    p.executableURL = productsFolder.appendingPathComponent(name)
+    p.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return ToolResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                      stderr: String(decoding: e, as: UTF8.self))
+}
+
+/// A fresh temporary folder.
+func makeTempFolder() -> String {
+    let d = NSTemporaryDirectory() + "vitkit-cli-\(UUID().uuidString)"
+    try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+    return d
+}
