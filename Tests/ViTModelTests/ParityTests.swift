@@ -107,6 +107,18 @@ struct ParityTests {
         #expect(relativeError(a, f.logits) <= ParityTests.tolerance)
     }
 
+    @Test("one workspace serves models of different sizes and a growing batch")
+    func sharedWorkspace() throws {
+        let ws = ViTWorkspace()
+        for name in ["wide", "default", "wide", "nonsquare"] {
+            let f = try ModelFixture(name)
+            let model = try VisionTransformer(config: f.config, tensors: f.tensors, threads: 2)
+            let err = relativeError(try model.forward(f.input, workspace: ws).floats(), f.logits)
+            #expect(err <= ParityTests.tolerance, "\(name): relative error \(err)")
+            #expect(ws.batchCapacity >= 2)
+        }
+    }
+
     @Test("an F16 checkpoint converted to F32 first gives the same logits")
     func halfPrecisionLoadsLikeItsF32Copy() throws {
         let f = try ModelFixture("f16")
