@@ -55,7 +55,8 @@ extension VisionTransformer {
             }
         }
 
-        let pruneLast = config.globalPool == .token
+        // timm's distilled head reads tokens 0 and 1 whatever `global_pool` says.
+        let pruneLast = config.globalPool == .token || d.distilled
         let blocks = L.blocks
         let fullBlocks = pruneLast ? blocks.count - 1 : blocks.count
         if byRows {
@@ -262,7 +263,7 @@ extension VisionTransformer {
         let featDist = ws.features + n * D
         for b in 0..<n {
             let xb = t.x + b * perImage * D
-            switch config.globalPool {
+            switch d.distilled ? .token : config.globalPool {
             case .token:
                 // LayerNorm is per token, so norming only the tokens read is exact.
                 let used = d.distilled ? 2 : 1

@@ -12,7 +12,7 @@ struct ParityTests {
 
     @Test("every fixture is listed in the manifest")
     func manifestIsComplete() {
-        #expect(ModelFixture.names.count == 18)
+        #expect(ModelFixture.names.count == 19)
     }
 
     @Test("the Swift forward pass gives timm's logits", arguments: ModelFixture.names)
@@ -105,6 +105,16 @@ struct ParityTests {
         }
         #expect(a == b)
         #expect(relativeError(a, f.logits) <= ParityTests.tolerance)
+    }
+
+    @Test("a distilled model reads tokens 0 and 1 whatever global_pool says, as timm's distilled head")
+    func distilledIgnoresPooling() throws {
+        let f = try ModelFixture("distilled_fc_norm")
+        var config = f.config
+        config.globalPool = .avg          // what a mapping may infer from the fc_norm it finds
+        let model = try VisionTransformer(config: config, tensors: f.tensors, threads: 1)
+        let err = relativeError(try model.forward(f.input).floats(), f.logits)
+        #expect(err <= ParityTests.tolerance, "relative error \(err)")
     }
 
     @Test("one workspace serves models of different sizes and a growing batch")

@@ -87,7 +87,7 @@ struct ReferenceViT {
         }
         if c.finalNorm { x = x.map { layerNorm($0, "norm") } }
         var streams: [[Double]]
-        switch c.globalPool {
+        switch c.distilled ? .token : c.globalPool {
         case .token:
             streams = c.distilled ? [x[0], x[1]] : [x[0]]
         case .avg:
