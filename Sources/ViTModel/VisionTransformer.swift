@@ -7,7 +7,8 @@ import ViTTensor
 public final class VisionTransformer: Sendable {
     /// How the forward pass divides work between threads (OpenBLAS itself runs single-threaded).
     enum Split: Sendable {
-        /// By rows when there are at least two chunks of `minimumChunkRows` rows per thread, else by columns.
+        /// Columns while each thread gets at least 64 columns of the embedding width (always on 2 cores),
+        /// rows (given two chunks of `minimumChunkRows` per thread) beyond.
         case auto
         /// Token rows in chunks; threads meet only around attention.
         case rows
