@@ -224,7 +224,7 @@ extension VisionTransformer {
     }
 
     /// Multi-head self-attention of the first `queries` tokens of every image against all its tokens,
-    /// for every (image, head) pair: softmax(q·kᵀ·hd^−½)·v, written head-major (the layout `attn.proj`
+    /// for every (image, head) pair: softmax(q·kᵀ·hd^−½)·v (computed as (e^(s − max)·v)/Σ), written head-major (the layout `attn.proj`
     /// expects) into `attn` rows b·queries + i. With few pairs (batch 1, few heads) the query rows are
     /// cut into slices too, so every thread gets a share.
     private func attention(batch n: Int, queries: Int, workspace ws: ViTWorkspace, par: Parallel) {
@@ -237,7 +237,7 @@ extension VisionTransformer {
         let chunks = min(items, 4 * threads)
         let qkv = ws.qkv, out = ws.attn, scores = ws.scores
         par.forChunks(chunks) { c in
-            let s = scores + c * T * T
+            let s = scores + c * (T * T + T), inv = s + T * T
             for item in Parallel.part(c, of: chunks, count: items) {
                 let pair = item / slices
                 let b = pair / d.heads, h = pair % d.heads
@@ -246,9 +246,11 @@ extension VisionTransformer {
                 let q = base + rows.lowerBound * ld
                 BLAS.gemmNT(m: rows.count, n: T, k: hd, alpha: scale, a: q, lda: ld, b: base + A, ldb: ld, beta: 0,
                             c: s, ldc: T)
-                Kernels.softmax(s, rows: rows.count, n: T, ld: T)
-                BLAS.gemmNN(m: rows.count, n: hd, k: T, a: s, lda: T, b: base + 2 * A, ldb: ld, beta: 0,
-                            c: out + (b * queries + rows.lowerBound) * A + h * hd, ldc: A)
+                // Unnormalised probabilities times v, each row then scaled by its 1/Σ.
+                Kernels.softmaxNumerators(s, rows: rows.count, n: T, ld: T, inverseSums: inv)
+                let o = out + (b * queries + rows.lowerBound) * A + h * hd
+                BLAS.gemmNN(m: rows.count, n: hd, k: T, a: s, lda: T, b: base + 2 * A, ldb: ld, beta: 0, c: o, ldc: A)
+                for r in 0..<rows.count { Kernels.scaleRow(o + r * A, hd, by: inv[r]) }
             }
         }
     }

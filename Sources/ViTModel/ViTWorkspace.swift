@@ -75,7 +75,7 @@ public final class ViTWorkspace {
         let sizes = [
             n * dims.imageLength, n * dims.patches * dims.patchLength, n * dims.patches * dims.embed,
             nt * dims.embed, nt * dims.embed, nt * 3 * dims.attn, nt * dims.attn, nt * dims.hidden,
-            t * nt * dims.embed, 2 * n * dims.embed, 4 * t * dims.tokens * dims.tokens,
+            t * nt * dims.embed, 2 * n * dims.embed, 4 * t * (dims.tokens * dims.tokens + dims.tokens),
             2 * n * dims.embed, 2 * n * dims.features, 2 * n * max(dims.classes, 1),
         ]
         // Each buffer starts on a 64-byte boundary.
