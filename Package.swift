@@ -5,16 +5,20 @@ import PackageDescription
 // 1. CHDF5, CBLAS          system libraries + shims
 // 2. ViTTensor             dtypes, shapes, tensors, checkpoint protocol
 //    ViTSafetensors, ViTHDF5, ViTNumpy, ViTBin   one target per container format
+//    ViTZip (+ CZlib) → ViTNpz (.npz), ViTTorch (torch.save zip)
 //    ViTFormats            format detection / opening any checkpoint
 // 3. ViTModel              config, weights, forward, resizer, summary (no files)
 // 4. ViTMapping            conventions -> canonical timm layout, config inference
+//    ViTConvert            streaming conversion to .bin/.safetensors/.h5 (vit-convert's library)
+//    ViTInspect            checkpoint statistics and canonical diffs (vit-summary --stats/--diff)
 // 5. executables           vit-run, vit-convert, vit-summary, vit-bench
 let package = Package(
     name: "ViTKit",
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "ViTKit", targets: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy", "ViTBin",
-                                           "ViTFormats", "ViTModel", "ViTMapping"]),
+                                           "ViTZip", "ViTNpz", "ViTTorch", "ViTFormats", "ViTModel", "ViTMapping",
+                                           "ViTConvert", "ViTInspect"]),
         .executable(name: "vit-run", targets: ["vit-run"]),
         .executable(name: "vit-convert", targets: ["vit-convert"]),
         .executable(name: "vit-summary", targets: ["vit-summary"]),
@@ -28,16 +32,25 @@ let package = Package(
                        providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "ViTTensor"),
         .target(name: "ViTSafetensors", dependencies: ["ViTTensor"]),
         .target(name: "ViTHDF5", dependencies: ["ViTTensor", "CHDF5"]),
         .target(name: "ViTNumpy", dependencies: ["ViTTensor"]),
         .target(name: "ViTBin", dependencies: ["ViTTensor"]),
-        .target(name: "ViTFormats", dependencies: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy", "ViTBin"]),
+        .target(name: "ViTZip", dependencies: ["ViTTensor", "CZlib"]),
+        .target(name: "ViTNpz", dependencies: ["ViTTensor", "ViTZip", "ViTNumpy"]),
+        .target(name: "ViTTorch", dependencies: ["ViTTensor", "ViTZip"]),
+        .target(name: "ViTFormats", dependencies: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy", "ViTBin", "ViTNpz", "ViTTorch"]),
 
         .target(name: "ViTModel", dependencies: ["ViTTensor", "CBLAS"]),
-        .target(name: "ViTMapping", dependencies: ["ViTTensor", "ViTFormats", "ViTModel"]),
+        .target(name: "ViTMapping", dependencies: ["ViTTensor", "ViTHDF5", "ViTFormats", "ViTModel"]),
+
+        .target(name: "ViTConvert", dependencies: [
+            "ViTMapping", "ViTFormats", "ViTSafetensors", "ViTHDF5", "ViTBin", "ViTModel", "ViTTensor"]),
+        .target(name: "ViTInspect", dependencies: ["ViTTensor", "ViTFormats", "ViTModel", "ViTMapping"]),
 
         .target(name: "ViTCLI", dependencies: [
             "ViTMapping", "ViTFormats", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -45,9 +58,9 @@ let package = Package(
         .executableTarget(name: "vit-run", dependencies: [
             "ViTCLI", "ViTMapping", "ViTNumpy", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-convert", dependencies: [
-            "ViTCLI", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "ViTCLI", "ViTConvert", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-summary", dependencies: [
-            "ViTCLI", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "ViTCLI", "ViTMapping", "ViTInspect", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-bench", dependencies: [
             "ViTCLI", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
@@ -57,7 +70,14 @@ let package = Package(
         .testTarget(name: "ViTHDF5Tests", dependencies: ["ViTHDF5"]),
         .testTarget(name: "ViTModelTests", dependencies: ["ViTModel", "ViTSafetensors", "ViTNumpy"]),
         .testTarget(name: "ViTBinTests", dependencies: ["ViTBin"]),
-        .testTarget(name: "ViTMappingTests", dependencies: ["ViTMapping", "ViTNumpy"]),
-        .testTarget(name: "CLITests", dependencies: ["ViTFormats", "ViTNumpy", "vit-run"]),
+        .testTarget(name: "ViTMappingTests", dependencies: ["ViTMapping", "ViTNumpy", "ViTFormats", "ViTHDF5", "ViTModel"]),
+        .target(name: "ViTZipTestSupport", path: "Tests/ViTZipTestSupport"),  // hand-built ZIP bytes for tests
+        .testTarget(name: "ViTZipTests", dependencies: ["ViTZip", "ViTZipTestSupport"]),
+        .testTarget(name: "ViTNpzTests", dependencies: ["ViTNpz", "ViTZip", "ViTNumpy", "ViTZipTestSupport"]),
+        .testTarget(name: "ViTTorchTests", dependencies: ["ViTTorch", "ViTZip", "ViTZipTestSupport"]),
+        .testTarget(name: "ViTConvertTests", dependencies: ["ViTConvert", "ViTNumpy", "ViTBin", "ViTSafetensors"]),
+        .testTarget(name: "ViTInspectTests", dependencies: ["ViTInspect", "ViTSafetensors"]),
+        .testTarget(name: "CLITests", dependencies: ["ViTFormats", "ViTNumpy", "ViTSafetensors", "vit-run", "vit-summary",
+                                                     "vit-convert"]),
     ]
 )

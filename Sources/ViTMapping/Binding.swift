@@ -29,9 +29,10 @@ struct BoundModel: Sendable {
         unmatched = a.unmatched
         incompleteFusions = []
         for (role, sources) in a.bindings.sorted(by: { $0.key < $1.key }) where sources.count > 1 {
-            throw MappingError.duplicateRole(file: file, canonical: role.canonicalName(headNormAsFinalNorm: true),
+            throw MappingError.duplicateRole(file: file, canonical: role.canonicalName,
                                              sources: sources.map(\.info.name))
         }
+        try Self.checkStackDepths(a, file: file)
         var roles = a.bindings
         let blocks = Set(roles.keys.compactMap(\.block)).sorted()
         for b in blocks {
@@ -40,7 +41,7 @@ struct BoundModel: Sendable {
                 let parts = keys.map { roles[$0]?.first }
                 guard parts.contains(where: { $0 != nil }) else { continue }
                 let fused = Role(.qkv(p), block: b)
-                let name = fused.canonicalName(headNormAsFinalNorm: true)
+                let name = fused.canonicalName
                 if let existing = roles[fused] {
                     throw MappingError.duplicateRole(file: file, canonical: name,
                                                      sources: existing.map(\.info.name) + parts.compactMap { $0?.info.name })
@@ -55,7 +56,36 @@ struct BoundModel: Sendable {
                 }
             }
         }
+        // A pooler is the model's output only when nothing reads after it (no classifier).
+        for p in [Param.weight, .bias] {
+            guard let pooler = roles.removeValue(forKey: Role(.pooler(p))) else { continue }
+            if roles[Role(.head(.weight))] != nil || roles[Role(.preLogits(p))] != nil {
+                noEquivalent += pooler.map { ($0.info, "pooler: the classifier reads the class token, not the pooler") }
+            } else {
+                roles[Role(.preLogits(p))] = pooler
+            }
+        }
         self.roles = roles
+    }
+
+    /// The stacked tensors of a scanned model must each have a depth axis, all of the same length (that of the
+    /// query kernel when there is one), else the blocks they describe would not line up.
+    /// - Throws: `MappingError.unexpectedShape` naming the first stack (by name) without a depth axis or of
+    ///   another depth.
+    private static func checkStackDepths(_ a: Assignment, file: String) throws {
+        var stacks: [String: TensorInfo] = [:]
+        for s in a.bindings.values.joined() where s.slice != nil { stacks[s.info.name] = s.info }
+        let sorted = stacks.values.sorted { $0.name < $1.name }
+        for info in sorted where info.shape.isEmpty {
+            throw MappingError.unexpectedShape(file: file, tensor: info.name,
+                                               expected: "a stack (depth, …) of every block's parameter", found: info.shape)
+        }
+        guard let reference = a.bindings[Role(.q(.weight), block: 0)]?.first(where: { $0.slice != nil })?.info ?? sorted.first else { return }
+        let depth = reference.shape.first ?? 0
+        for info in sorted where info.shape.first != depth {
+            throw MappingError.unexpectedShape(file: file, tensor: info.name,
+                                               expected: "a stack of \(depth) blocks on its first axis, as \(reference.name) has", found: info.shape)
+        }
     }
 
     func sources(_ part: Part, block: Int? = nil) -> [SourceTensor]? { roles[Role(part, block: block)] }
@@ -80,7 +110,7 @@ struct BoundModel: Sendable {
     func canonicalShape(_ role: Role, patch: PatchGeometry?) throws -> [Int]? {
         guard let sources = roles[role], let t = try transform(role, patch: patch) else { return nil }
         guard let shape = t.outputShape(sources.map(\.info.shape)) else {
-            throw MappingError.shapeMismatch(file: file, tensor: role.canonicalName(headNormAsFinalNorm: true),
+            throw MappingError.shapeMismatch(file: file, tensor: role.canonicalName,
                                              sources: sources.map(\.info.name), expected: sources[0].info.shape,
                                              found: sources.last?.info.shape ?? [])
         }
@@ -88,9 +118,17 @@ struct BoundModel: Sendable {
     }
 
     private func transform(_ s: SourceTensor, patch: PatchGeometry?) throws -> TensorTransform? {
-        let shape = s.info.shape
+        guard let i = s.slice else { return try layoutTransform(s, patch: patch) }
+        // (`checkStackDepths` made sure a stack has its depth axis.)
+        return try layoutTransform(s, patch: patch).map { .slice(index: i, then: $0) }
+    }
+
+    /// The transform of one block's part as its layout stores it (for a stacked tensor, of its slice).
+    private func layoutTransform(_ s: SourceTensor, patch: PatchGeometry?) throws -> TensorTransform? {
+        let shape = s.shape
         func bad(_ expected: String) -> MappingError {
-            .unexpectedShape(file: file, tensor: s.info.name, expected: expected, found: shape)
+            .unexpectedShape(file: file, tensor: s.info.name,
+                             expected: s.slice == nil ? expected : "a stack (depth, …) of \(expected)", found: s.info.shape)
         }
         switch s.layout {
         case .canonical:

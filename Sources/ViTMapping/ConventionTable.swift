@@ -6,12 +6,19 @@ struct Rule: Sendable {
     let pattern: NamePattern
     let part: Part
     let layout: StoredLayout
+    /// The tensor holds this block part for every block along a leading depth axis (a scanned JAX model):
+    /// block `i` is slice `i`, stored in `layout`. The pattern has no `{i}`.
+    let stacked: Bool
 
-    init(_ pattern: String, _ part: Part, _ layout: StoredLayout = .canonical) {
+    init(_ pattern: String, _ part: Part, _ layout: StoredLayout = .canonical, stacked: Bool = false) {
         self.pattern = NamePattern(pattern)
         self.part = part
         self.layout = layout
+        self.stacked = stacked
     }
+
+    /// The deepest stack a stacked row binds (far beyond any real model; bounds the work a hostile header causes).
+    static let maxStackDepth = 10_000
 
     /// The `.weight` and `.bias` rows of a PyTorch layer.
     static func layer(_ stem: String, _ make: (Param) -> Part, _ layout: StoredLayout = .canonical) -> [Rule] {
@@ -21,7 +28,9 @@ struct Rule: Sendable {
 
 /// A layer kind inside a `Sequential` container, placed by its position among the container's entries.
 enum Layer: Sendable {
-    case norm, headNorm, preLogits, head, norm2, fc1, fc2
+    /// A LayerNorm at the start of a classifier container: it normalises the pooled feature (`fc_norm`).
+    case headNorm
+    case norm, preLogits, head, norm2, fc1, fc2
     /// Patch containers after an einops `Rearrange(... -> (p1 p2 c))`: LayerNorm, Linear, LayerNorm.
     case patchNormPre, patchProj, patchNorm
 
@@ -31,7 +40,7 @@ enum Layer: Sendable {
         case .patchProj: return .patchProj(p)
         case .patchNorm: return .patchNorm(p)
         case .norm: return .norm(p)
-        case .headNorm: return .headNorm(p)
+        case .headNorm: return .fcNorm(p)
         case .preLogits: return .preLogits(p)
         case .head: return .head(p)
         case .norm2: return .norm2(p)
@@ -94,6 +103,8 @@ enum NameSource: Sendable {
     case kerasLegacyWeightNames
     /// Keras 3: names built from the `name` attributes of the enclosing `vars` groups and the variable's index.
     case keras3LogicalNames
+    /// JAX `.npz` paths below the prefix timm's `_load_weights` detects (`opt/target/`, `params/`, `params/img/`).
+    case jaxPaths
 }
 
 /// One table variant of a convention (e.g. vit-pytorch 1.x and 0.35 are two dialects of `vit-pytorch`).
@@ -113,6 +124,11 @@ struct SourceTensor: Sendable, Equatable {
     /// The name the table matched (after unwrapping or Keras naming).
     let matchName: String
     let layout: StoredLayout
+    /// For a stacked tensor (scanned JAX models), the block's index on the leading depth axis.
+    var slice: Int? = nil
+
+    /// The shape the role's layout describes: as stored, or without the depth axis for a stacked tensor.
+    var shape: [Int] { slice == nil ? info.shape : Array(info.shape.dropFirst()) }
 }
 
 /// The result of running one dialect's table over a checkpoint's names.
@@ -125,7 +141,8 @@ struct Assignment: Sendable {
     /// Names matched as a part with no canonical equivalent, with the reason.
     var noEquivalent: [(TensorInfo, String)] = []
 
-    var matchedCount: Int { bindings.values.reduce(0) { $0 + $1.count } + noEquivalent.count }
+    /// Source tensors the table recognised (a stacked tensor counts once, not once per block).
+    var matchedCount: Int { bindings.values.reduce(0) { $0 + $1.filter { ($0.slice ?? 0) == 0 }.count } + noEquivalent.count }
 
     /// The tensors a convention always has: a patch projection, a position embedding, one attention weight.
     var missingAnchors: [String] {
@@ -153,8 +170,24 @@ extension Dialect {
         var a = Assignment(dialect: self)
         var leftovers: [(String, TensorInfo)] = []
         for (name, info) in entries {
-            guard let (rule, captures) = firstRule(matching: name), rule.part.isBlockPart == (captures.block != nil) else {
+            // A block part takes its block from the name's `{i}`, or from the depth axis of a stacked row.
+            guard let (rule, captures) = firstRule(matching: Array(name.utf8)),
+                  rule.stacked ? rule.part.isBlockPart && captures.block == nil : rule.part.isBlockPart == (captures.block != nil) else {
                 leftovers.append((name, info))
+                continue
+            }
+            if rule.stacked {
+                // One binding per block along the leading axis. A rank-0 or empty tensor binds block 0, so that
+                // binding reports it; an absurd depth is left unmatched (reported unused).
+                let depth = info.elementCount > 0 ? info.shape.first ?? 1 : 1
+                guard depth <= Rule.maxStackDepth else {
+                    leftovers.append((name, info))
+                    continue
+                }
+                for i in 0..<depth {
+                    a.bindings[Role(rule.part, block: i), default: []].append(
+                        SourceTensor(info: info, matchName: name, layout: rule.layout, slice: i))
+                }
                 continue
             }
             let source = SourceTensor(info: info, matchName: name, layout: rule.layout)
@@ -171,9 +204,10 @@ extension Dialect {
         var stillLeft: [(String, TensorInfo)] = []
         for (name, info) in leftovers {
             var placed = false
+            let bytes = Array(name.utf8)
             for (ri, rule) in sequentials.enumerated() {
-                let hit: (NamePattern.Captures, Param)? = rule.weight.match(name).map { ($0, .weight) }
-                    ?? rule.bias.match(name).map { ($0, .bias) }
+                let hit: (NamePattern.Captures, Param)? = rule.weight.match(bytes: bytes).map { ($0, .weight) }
+                    ?? rule.bias.match(bytes: bytes).map { ($0, .bias) }
                 guard let (c, param) = hit, let k = c.entry else { continue }
                 let container = String(name.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
                     .dropLast(2).map { String(decoding: $0, as: UTF8.self) }.joined(separator: "."))
@@ -205,8 +239,8 @@ extension Dialect {
         return a
     }
 
-    private func firstRule(matching name: String) -> (Rule, NamePattern.Captures)? {
-        for r in rules { if let c = r.pattern.match(name) { return (r, c) } }
+    private func firstRule(matching name: [UInt8]) -> (Rule, NamePattern.Captures)? {
+        for r in rules { if let c = r.pattern.match(bytes: name) { return (r, c) } }
         return nil
     }
 }

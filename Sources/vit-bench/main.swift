@@ -40,8 +40,13 @@ struct ReadBench: ParsableCommand {
             total = 0
             for info in source.tensorInfos {
                 let t = try source.tensor(named: info.name)
-                let buf = t.floats()
-                checksum += buf.first ?? 0
+                // A Float32 tensor the reader already decoded into memory (HDF5) is the buffer;
+                // a view into a mapped file (safetensors, .bin) or another dtype is copied/converted.
+                if t.dtype == .f32 && !t.isMapped {
+                    checksum += t.withUnsafeBytes { $0.isEmpty ? 0 : $0.load(as: Float.self) }
+                } else {
+                    checksum += t.floats().first ?? 0
+                }
                 total += t.elementCount
             }
         }
