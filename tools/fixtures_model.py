@@ -169,6 +169,9 @@ def main():
         make("nonsquare", "12x20 image, 4x4 patches (3x5 grid)", vit, {**BASE, "img_size": (12, 20)}, 2),
         make("distilled", "DeiT distilled: [cls, dist] tokens, (head(x0) + head_dist(x1)) / 2",
              VisionTransformerDistilled, BASE, 3, config_overrides={"distilled": True}),
+        make("distilled_fc_norm", "DeiT distilled with fc_norm=True: timm's distilled head ignores fc_norm "
+             "(and the pooling); no final norm; depth 1, MLP ratio 1", VisionTransformerDistilled,
+             {**BASE, "fc_norm": True, "depth": 1, "mlp_ratio": 1.0}, 19, config_overrides={"distilled": True}),
         make("registers", "4 register tokens after the class token", vit, {**BASE, "reg_tokens": 4}, 4),
         make("registers_no_embed_class", "4 register tokens, pos_embed on patches only (no_embed_class)",
              vit, {**BASE, "reg_tokens": 4, "no_embed_class": True}, 5),
@@ -183,8 +186,8 @@ def main():
              {**BASE, "pre_norm": True, "norm_layer": partial(nn.LayerNorm, eps=1e-5)}, 10,
              config_overrides={"layer_norm_eps": 1e-5}),
         make("features", "num_classes=0: pooled features (final norm applied)", vit, {**BASE, "num_classes": 0}, 11),
-        make("attn_dim", "attention width 24 != embed dim 12 (timm Attention attn_head_dim=8)", vit,
-             {**BASE, "attn_layer": attn_with_head_dim(8)}, 12, config_overrides={"attn_dim": 24}),
+        make("attn_dim", "attention width 24 != embed dim 12 (timm Attention attn_head_dim=8), depth 1", vit,
+             {**BASE, "attn_layer": attn_with_head_dim(8), "depth": 1}, 12, config_overrides={"attn_dim": 24}),
         make("f16", "default architecture, weights stored as F16", vit, BASE, 13, dtype=torch.float16),
         make("bf16", "default architecture, weights stored as BF16", vit, BASE, 14, dtype=torch.bfloat16),
         make("patch_norms", "LayerNorm over raw (C,P,P) patches (patch_embed.norm_pre) and after the "
@@ -196,8 +199,8 @@ def main():
         make("pre_logits_gelu_avg", "avg pool + fc_norm, pre_logits.fc (16) + exact GELU, no head (features)",
              partial(PreLogitsViT, 16, nn.GELU()), {**BASE, "global_pool": "avg", "num_classes": 0}, 17,
              config_overrides={"pre_logits_dim": 16, "pre_logits_activation": "gelu"}),
-        make("wide", "D=24, 3 heads of 8, 16 patches (16x16 image), depth 1: whole 8-lane SIMD rows", vit,
-             {**BASE, "img_size": 16, "embed_dim": 24, "depth": 1}, 18),
+        make("wide", "D=24, 3 heads of 8, 16 patches (16x16 image), depth 1, MLP ratio 1: whole 8-lane SIMD rows", vit,
+             {**BASE, "img_size": 16, "embed_dim": 24, "depth": 1, "mlp_ratio": 1.0}, 18),
     ]
     files = ["model.safetensors", "config.json", "input.npy", "logits.npy"]
     manifest = {

@@ -1,69 +1,204 @@
 /// The forward pass, step by step as timm 1.0.31 `VisionTransformer.forward` (eval, no dropout):
 /// patch embedding → prefix tokens and position embedding → norm_pre → blocks → norm → pool →
 /// fc_norm → pre_logits → head.
+///
+/// Work is split between threads either by token rows (each thread carries its rows through LayerNorm,
+/// the products and the element-wise steps; threads meet only around attention) or, when there are
+/// too few rows for that, by the output columns of each product (each thread norms all rows into its
+/// own buffer and computes a slice of the outputs). With token pooling, the last block computes
+/// attention, projection and MLP only for the tokens the head reads (every token still serves as key
+/// and value): the other rows cannot reach the output.
 extension VisionTransformer {
+    /// Row-indexed buffers one block works on: the residual stream and its scratch rows.
+    struct Tokens {
+        /// Residual stream, rows × D.
+        let x: UnsafeMutablePointer<Float>
+        /// Attention output, rows × A.
+        let attn: UnsafeMutablePointer<Float>
+        /// Projection / second MLP layer output, rows × D.
+        let h: UnsafeMutablePointer<Float>
+        /// MLP hidden activations, rows × M.
+        let mlp: UnsafeMutablePointer<Float>
+        /// Fused q, k, v, rows × 3A.
+        let qkv: UnsafeMutablePointer<Float>
+        let rows: Int
+    }
+
     /// Runs `batch` checked NCHW images through the network into `output` (batch × outputWidth).
     func run(images: UnsafePointer<Float>, batch n: Int, workspace ws: ViTWorkspace,
              output: UnsafeMutablePointer<Float>) {
         let L = weights.layout
         let d = dims
         let eps = Float(config.layerNormEps)
-        let par = Parallel(threads: threading == .split ? threads : 1, minimumWork: minimumParallelWork)
-        BLAS.setThreads(threading == .split ? 1 : threads)
-
-        // Patch embedding: im2col into rows of C·P·P in (c, py, px) order, then one product with the
-        // conv kernel seen as a (D, C·P·P) matrix.
-        let rowsP = n * d.patches
-        im2col(images, batch: n, into: ws.patches, par: par)
-        if let pn = L.patchNormPre {
-            normRows(ws.patches, ws.patches, rows: rowsP, width: d.patchLength, pn, eps: eps, par: par)
-        }
-        linear(L.patchProj, ws.patches, rows: rowsP, into: ws.embed, par: par)
-        if let pn = L.patchNorm { normRows(ws.embed, ws.embed, rows: rowsP, width: d.embed, pn, eps: eps, par: par) }
-
-        assembleTokens(batch: n, embed: ws.embed, into: ws.x)
+        let par = Parallel(threads: threads)
+        BLAS.setThreads(1)
         let rows = n * d.tokens
-        if let np = L.normPre { normRows(ws.x, ws.x, rows: rows, width: d.embed, np, eps: eps, par: par) }
+        let byRows: Bool
+        switch split {
+        case .rows: byRows = true
+        case .columns: byRows = false
+        // Columns while every thread still gets a wide slice of the narrowest product (measured faster
+        // for ViT-Ti/S/B at batch 1 and 8 on 2 cores); rows on many threads.
+        case .auto: byRows = d.embed / threads < 64 && rows >= 2 * minimumChunkRows * threads
+        }
+        // A whole number of chunks per thread (up to 4, so a delayed thread sheds work), each of at
+        // least `minimumChunkRows` rows where possible.
+        let rowChunks = threads * max(1, min(4, rows / (threads * minimumChunkRows)))
+        let all = Tokens(x: ws.x, attn: ws.attn, h: ws.h, mlp: ws.mlp, qkv: ws.qkv, rows: rows)
 
-        for blk in L.blocks {
-            // x = x + ls1 · proj(attention(norm1(x)))
-            normRows(ws.x, ws.h, rows: rows, width: d.embed, blk.norm1, eps: eps, par: par)
-            linear(blk.qkv, ws.h, rows: rows, into: ws.qkv, par: par)
-            attention(batch: n, qkv: ws.qkv, scores: ws.scores, into: ws.attn, par: par)
-            linear(blk.proj, ws.attn, rows: rows, into: ws.h, par: par)
-            addRows(ws.x, ws.h, rows: rows, gamma: blk.ls1, par: par)
-            // x = x + ls2 · fc2(gelu(fc1(norm2(x))))
-            normRows(ws.x, ws.h, rows: rows, width: d.embed, blk.norm2, eps: eps, par: par)
-            linear(blk.fc1, ws.h, rows: rows, into: ws.mlp, par: par)
-            let hidden = ws.mlp, count = rows * d.hidden
-            par.forRanges(count, work: count * 8, alignment: 64) { r in
-                Kernels.gelu(hidden + r.lowerBound, r.count)
+        embedPatches(images, batch: n, workspace: ws, eps: eps, par: par)
+        assembleTokens(batch: n, embed: ws.embed, into: ws.x)
+        if let np = L.normPre {
+            par.forChunks(rowChunks) { c in
+                let r = Parallel.part(c, of: rowChunks, count: rows)
+                norm(np, ws.x + r.lowerBound * d.embed, rows: r.count, into: ws.x + r.lowerBound * d.embed, eps: eps)
             }
-            linear(blk.fc2, ws.mlp, rows: rows, into: ws.h, par: par)
-            addRows(ws.x, ws.h, rows: rows, gamma: blk.ls2, par: par)
         }
 
-        head(batch: n, workspace: ws, eps: eps, output: output, par: par)
-    }
-
-    /// patches[(b·G + gy·GW + gx), c·P·P + py·P + px] = image[b, c, gy·P + py, gx·P + px].
-    private func im2col(_ img: UnsafePointer<Float>, batch n: Int, into patches: UnsafeMutablePointer<Float>,
-                        par: Parallel) {
-        let d = dims
-        par.forRanges(n * d.gridH, work: n * d.imageLength) { r in
-            for idx in r {
-                let b = idx / d.gridH, gy = idx % d.gridH
-                for c in 0..<d.channels {
-                    for py in 0..<d.patchH {
-                        let src = img + ((b * d.channels + c) * d.height + gy * d.patchH + py) * d.width
-                        for gx in 0..<d.gridW {
-                            let row = b * d.patches + gy * d.gridW + gx
-                            let dst = patches + row * d.patchLength + (c * d.patchH + py) * d.patchW
-                            dst.update(from: src + gx * d.patchW, count: d.patchW)
-                        }
+        // timm's distilled head reads tokens 0 and 1 whatever `global_pool` says.
+        let pruneLast = config.globalPool == .token || d.distilled
+        let blocks = L.blocks
+        let fullBlocks = pruneLast ? blocks.count - 1 : blocks.count
+        if byRows {
+            // Per row chunk: LN1 → qkv; then attention; then per row chunk the rest of the block and
+            // the next block's LN1 → qkv.
+            par.forChunks(rowChunks) { c in
+                let r = Parallel.part(c, of: rowChunks, count: rows)
+                attentionInput(blocks[0], all, rows: r, columns: 0..<(3 * d.attn), ln: ws.h + r.lowerBound * d.embed, eps: eps)
+            }
+            for i in 0..<fullBlocks {
+                let blk = blocks[i]
+                attention(batch: n, queries: d.tokens, workspace: ws, par: par)
+                let next = i + 1 < blocks.count ? blocks[i + 1] : nil
+                par.forChunks(rowChunks) { c in
+                    let r = Parallel.part(c, of: rowChunks, count: rows)
+                    let ln = ws.h + r.lowerBound * d.embed
+                    attentionOutput(blk, all, rows: r, columns: 0..<d.embed)
+                    mlpInput(blk, all, rows: r, columns: 0..<d.hidden, ln: ln, eps: eps)
+                    mlpOutput(blk, all, rows: r, columns: 0..<d.embed)
+                    if let next {
+                        attentionInput(next, all, rows: r, columns: 0..<(3 * d.attn), ln: ln, eps: eps)
                     }
                 }
             }
+        } else {
+            for (i, blk) in blocks.enumerated() {
+                columnSplit(par) { c, part in
+                    attentionInput(blk, all, rows: 0..<rows, columns: part(3 * d.attn),
+                                   ln: ws.ln + c * rows * d.embed, eps: eps)
+                }
+                if i == fullBlocks { break }
+                attention(batch: n, queries: d.tokens, workspace: ws, par: par)
+                blockTail(blk, all, workspace: ws, eps: eps, par: par)
+            }
+        }
+
+        var final = all
+        if pruneLast, let last = blocks.last {
+            // Only the class (and distillation) token rows go on: gather them, compactly, behind the
+            // attention of their queries.
+            let used = d.distilled ? 2 : 1
+            attention(batch: n, queries: used, workspace: ws, par: par)
+            for b in 0..<n {
+                (ws.compact + b * used * d.embed).update(from: ws.x + b * d.tokens * d.embed, count: used * d.embed)
+            }
+            final = Tokens(x: ws.compact, attn: ws.attn, h: ws.h, mlp: ws.mlp, qkv: ws.qkv, rows: n * used)
+            blockTail(last, final, workspace: ws, eps: eps, par: par)
+        }
+        head(batch: n, tokens: final, workspace: ws, eps: eps, output: output)
+    }
+
+    // MARK: block steps on a tile (rows × output columns)
+
+    /// Runs `body(chunk, part)` on one column chunk per thread; `part(width)` is the chunk's share of
+    /// an output width.
+    private func columnSplit(_ par: Parallel, _ body: (Int, (Int) -> Range<Int>) -> Void) {
+        let chunks = threads
+        par.forChunks(chunks) { c in
+            body(c) { width in Parallel.part(c, of: chunks, count: width, alignment: 16) }
+        }
+    }
+
+    /// Projection, residual, LN2, MLP, residual for all `t.rows` rows, split by output columns.
+    private func blockTail(_ blk: WeightLayout.Block, _ t: Tokens, workspace ws: ViTWorkspace, eps: Float,
+                           par: Parallel) {
+        let d = dims
+        columnSplit(par) { _, part in attentionOutput(blk, t, rows: 0..<t.rows, columns: part(d.embed)) }
+        columnSplit(par) { c, part in
+            mlpInput(blk, t, rows: 0..<t.rows, columns: part(d.hidden), ln: ws.ln + c * t.rows * d.embed, eps: eps)
+        }
+        columnSplit(par) { _, part in mlpOutput(blk, t, rows: 0..<t.rows, columns: part(d.embed)) }
+    }
+
+    /// ln = norm1(x[rows]); qkv[rows, columns] = ln·W_qkvᵀ + b.
+    private func attentionInput(_ blk: WeightLayout.Block, _ t: Tokens, rows: Range<Int>, columns: Range<Int>,
+                                ln: UnsafeMutablePointer<Float>, eps: Float) {
+        let D = dims.embed
+        norm(blk.norm1, t.x + rows.lowerBound * D, rows: rows.count, into: ln, eps: eps)
+        linear(blk.qkv, ln, rows: rows.count, columns: columns, into: t.qkv + rows.lowerBound * 3 * dims.attn)
+    }
+
+    /// h[rows, columns] = attn·W_projᵀ + b; x[rows, columns] += ls1 · h.
+    private func attentionOutput(_ blk: WeightLayout.Block, _ t: Tokens, rows: Range<Int>, columns: Range<Int>) {
+        let D = dims.embed
+        let h = t.h + rows.lowerBound * D
+        linear(blk.proj, t.attn + rows.lowerBound * dims.attn, rows: rows.count, columns: columns, into: h)
+        addResidual(t.x + rows.lowerBound * D, h, rows: rows.count, columns: columns, gamma: blk.ls1)
+    }
+
+    /// ln = norm2(x[rows]); mlp[rows, columns] = gelu(ln·W_fc1ᵀ + b).
+    private func mlpInput(_ blk: WeightLayout.Block, _ t: Tokens, rows: Range<Int>, columns: Range<Int>,
+                          ln: UnsafeMutablePointer<Float>, eps: Float) {
+        let D = dims.embed, M = dims.hidden
+        norm(blk.norm2, t.x + rows.lowerBound * D, rows: rows.count, into: ln, eps: eps)
+        let out = t.mlp + rows.lowerBound * M
+        linear(blk.fc1, ln, rows: rows.count, columns: columns, into: out)
+        if columns.count == M {
+            Kernels.gelu(out, rows.count * M)
+        } else {
+            for r in 0..<rows.count { Kernels.gelu(out + r * M + columns.lowerBound, columns.count) }
+        }
+    }
+
+    /// h[rows, columns] = mlp·W_fc2ᵀ + b; x[rows, columns] += ls2 · h.
+    private func mlpOutput(_ blk: WeightLayout.Block, _ t: Tokens, rows: Range<Int>, columns: Range<Int>) {
+        let D = dims.embed
+        let h = t.h + rows.lowerBound * D
+        linear(blk.fc2, t.mlp + rows.lowerBound * dims.hidden, rows: rows.count, columns: columns, into: h)
+        addResidual(t.x + rows.lowerBound * D, h, rows: rows.count, columns: columns, gamma: blk.ls2)
+    }
+
+    // MARK: pieces
+
+    /// Patch embedding by row chunks: im2col into rows of C·P·P in (c, py, px) order, the optional
+    /// LayerNorm over raw patches, one product with the conv kernel seen as a (D, C·P·P) matrix, and the
+    /// optional LayerNorm after it.
+    private func embedPatches(_ img: UnsafePointer<Float>, batch n: Int, workspace ws: ViTWorkspace, eps: Float,
+                              par: Parallel) {
+        let L = weights.layout, d = dims
+        let rows = n * d.patches
+        let chunks = threads * max(1, min(4, rows / (threads * minimumChunkRows)))
+        par.forChunks(chunks) { c in
+            let r = Parallel.part(c, of: chunks, count: rows)
+            for row in r {
+                let b = row / d.patches, g = row % d.patches
+                let gy = g / d.gridW, gx = g % d.gridW
+                let dst = ws.patches + row * d.patchLength
+                for ch in 0..<d.channels {
+                    for py in 0..<d.patchH {
+                        let src = img + ((b * d.channels + ch) * d.height + gy * d.patchH + py) * d.width + gx * d.patchW
+                        (dst + (ch * d.patchH + py) * d.patchW).update(from: src, count: d.patchW)
+                    }
+                }
+            }
+            let p = ws.patches + r.lowerBound * d.patchLength
+            if let pn = L.patchNormPre {
+                Kernels.layerNorm(p, ldx: d.patchLength, p, ldy: d.patchLength, rows: r.count, n: d.patchLength,
+                                  weight: pn.weight, bias: pn.bias, eps: eps)
+            }
+            let e = ws.embed + r.lowerBound * d.embed
+            linear(L.patchProj, p, rows: r.count, columns: 0..<d.embed, into: e)
+            if let pn = L.patchNorm { norm(pn, e, rows: r.count, into: e, eps: eps) }
         }
     }
 
@@ -88,58 +223,68 @@ extension VisionTransformer {
         }
     }
 
-    /// Multi-head self-attention for every (image, head) pair: softmax(q·kᵀ·hd^−½)·v, written
-    /// head-major into `out` (rows × attnDim), the layout `attn.proj` expects.
-    private func attention(batch n: Int, qkv: UnsafePointer<Float>, scores: UnsafeMutablePointer<Float>,
-                           into out: UnsafeMutablePointer<Float>, par: Parallel) {
+    /// Multi-head self-attention of the first `queries` tokens of every image against all its tokens,
+    /// for every (image, head) pair: softmax(q·kᵀ·hd^−½)·v (computed as (e^(s − max)·v)/Σ), written head-major (the layout `attn.proj`
+    /// expects) into `attn` rows b·queries + i. With few pairs (batch 1, few heads) the query rows are
+    /// cut into slices too, so every thread gets a share.
+    private func attention(batch n: Int, queries: Int, workspace ws: ViTWorkspace, par: Parallel) {
         let d = dims, T = d.tokens, A = d.attn, hd = d.headDim, ld = 3 * A
         let scale = Float(1 / Double(hd).squareRoot())
-        par.forEach(n * d.heads) { idx, thread in
-            let b = idx / d.heads, h = idx % d.heads
-            let q = qkv + b * T * ld + h * hd
-            let s = scores + thread * T * T
-            BLAS.gemmNT(m: T, n: T, k: hd, alpha: scale, a: q, lda: ld, b: q + A, ldb: ld, beta: 0, c: s, ldc: T)
-            Kernels.softmax(s, rows: T, n: T, ld: T)
-            BLAS.gemmNN(m: T, n: hd, k: T, a: s, lda: T, b: q + 2 * A, ldb: ld, beta: 0,
-                        c: out + b * T * A + h * hd, ldc: A)
+        let pairs = n * d.heads
+        let sliceRows = max(1, minimumChunkRows / 4)
+        let slices = max(1, min((4 * threads + pairs - 1) / pairs, queries / sliceRows))
+        let items = pairs * slices
+        let chunks = min(items, 4 * threads)
+        let qkv = ws.qkv, out = ws.attn, scores = ws.scores
+        par.forChunks(chunks) { c in
+            let s = scores + c * (T * T + T), inv = s + T * T
+            for item in Parallel.part(c, of: chunks, count: items) {
+                let pair = item / slices
+                let b = pair / d.heads, h = pair % d.heads
+                let rows = Parallel.part(item % slices, of: slices, count: queries)
+                let base = qkv + b * T * ld + h * hd
+                let q = base + rows.lowerBound * ld
+                BLAS.gemmNT(m: rows.count, n: T, k: hd, alpha: scale, a: q, lda: ld, b: base + A, ldb: ld, beta: 0,
+                            c: s, ldc: T)
+                // Unnormalised probabilities times v, each row then scaled by its 1/Σ.
+                Kernels.softmaxNumerators(s, rows: rows.count, n: T, ld: T, inverseSums: inv)
+                let o = out + (b * queries + rows.lowerBound) * A + h * hd
+                BLAS.gemmNN(m: rows.count, n: hd, k: T, a: s, lda: T, b: base + 2 * A, ldb: ld, beta: 0, c: o, ldc: A)
+                for r in 0..<rows.count { Kernels.scaleRow(o + r * A, hd, by: inv[r]) }
+            }
         }
     }
 
-    /// Final norm, pooling, fc_norm, pre-logits and head(s) into `output`.
-    private func head(batch n: Int, workspace ws: ViTWorkspace, eps: Float, output: UnsafeMutablePointer<Float>,
-                      par: Parallel) {
-        let L = weights.layout, d = dims, D = d.embed, T = d.tokens
+    /// Final norm, pooling, fc_norm, pre-logits and head(s) into `output`, on the calling thread (a few
+    /// rows per image). `t` holds every token (T per image), or only the used ones after pruning.
+    private func head(batch n: Int, tokens t: Tokens, workspace ws: ViTWorkspace, eps: Float,
+                      output: UnsafeMutablePointer<Float>) {
+        let L = weights.layout, d = dims, D = d.embed
+        let perImage = t.rows / n
         let feat = ws.features            // n rows (and n more: the distillation token's)
         let featDist = ws.features + n * D
         for b in 0..<n {
-            let xb = ws.x + b * T * D
-            switch config.globalPool {
+            let xb = t.x + b * perImage * D
+            switch d.distilled ? .token : config.globalPool {
             case .token:
                 // LayerNorm is per token, so norming only the tokens read is exact.
                 let used = d.distilled ? 2 : 1
-                if let nm = L.norm {
-                    Kernels.layerNorm(xb, ldx: D, xb, ldy: D, rows: used, n: D, weight: nm.weight, bias: nm.bias, eps: eps)
-                }
-                feat.advanced(by: b * D).update(from: xb, count: D)
-                if d.distilled { featDist.advanced(by: b * D).update(from: xb + D, count: D) }
+                if let nm = L.norm { norm(nm, xb, rows: used, into: xb, eps: eps) }
+                (feat + b * D).update(from: xb, count: D)
+                if d.distilled { (featDist + b * D).update(from: xb + D, count: D) }
             case .avg:
                 let patches = xb + d.prefix * D
-                if let nm = L.norm {
-                    Kernels.layerNorm(patches, ldx: D, patches, ldy: D, rows: d.patches, n: D,
-                                      weight: nm.weight, bias: nm.bias, eps: eps)
-                }
+                if let nm = L.norm { norm(nm, patches, rows: d.patches, into: patches, eps: eps) }
                 Kernels.meanRows(patches, rows: d.patches, n: D, into: feat + b * D)
             }
         }
         // timm's distilled head reads the two tokens directly and applies no fc_norm.
-        if let fn = L.fcNorm, !d.distilled {
-            Kernels.layerNorm(feat, ldx: D, feat, ldy: D, rows: n, n: D, weight: fn.weight, bias: fn.bias, eps: eps)
-        }
+        if let fn = L.fcNorm, !d.distilled { norm(fn, feat, rows: n, into: feat, eps: eps) }
         let streams = d.distilled ? 2 : 1
         var vectors = feat
         if let pl = L.preLogits {
             // Both token streams sit back to back in `features`, so one product covers them.
-            linear(pl, feat, rows: streams * n, into: ws.preLogits, par: par)
+            linear(pl, feat, rows: streams * n, columns: 0..<pl.outDim, into: ws.preLogits)
             let count = streams * n * d.features
             switch config.preLogitsActivation ?? .tanh {
             case .tanh: Kernels.tanh(ws.preLogits, count)
@@ -149,9 +294,9 @@ extension VisionTransformer {
         }
         let F = d.features
         if let hd = L.head {
-            linear(hd, vectors, rows: n, into: output, par: par)
+            linear(hd, vectors, rows: n, columns: 0..<hd.outDim, into: output)
             if let hdd = L.headDist {
-                linear(hdd, vectors + n * F, rows: n, into: ws.logits, par: par)
+                linear(hdd, vectors + n * F, rows: n, columns: 0..<hdd.outDim, into: ws.logits)
                 for i in 0..<(n * d.classes) { output[i] = (output[i] + ws.logits[i]) / 2 }
             }
         } else if d.distilled {
@@ -161,34 +306,34 @@ extension VisionTransformer {
         }
     }
 
-    /// y = x·Wᵀ + b for `rows` rows. With `.split` threading the output columns are divided between
-    /// threads (each packs its own slice of W); otherwise one OpenBLAS call does it all.
-    func linear(_ l: WeightLayout.Linear, _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
-                par: Parallel) {
-        let (k, outDim) = (l.inDim, l.outDim)
-        par.forRanges(outDim, work: rows * outDim * k / 16, alignment: 16) { r in
-            let c = y + r.lowerBound
-            if let b = l.bias { Kernels.fillRows(c, ldc: outDim, rows: rows, n: r.count, bias: b + r.lowerBound) }
-            BLAS.gemmNT(m: rows, n: r.count, k: k, a: x, lda: k, b: l.weight + r.lowerBound * k, ldb: k,
-                        beta: l.bias == nil ? 0 : 1, c: c, ldc: outDim)
-        }
+    /// y[:, columns] = x·W[columns]ᵀ + b[columns] for `rows` rows (x is rows × inDim, y rows × outDim).
+    func linear(_ l: WeightLayout.Linear, _ x: UnsafePointer<Float>, rows: Int, columns: Range<Int>,
+                into y: UnsafeMutablePointer<Float>) {
+        guard rows > 0, !columns.isEmpty else { return }
+        let (k, ldc) = (l.inDim, l.outDim)
+        let c = y + columns.lowerBound
+        if let b = l.bias { Kernels.fillRows(c, ldc: ldc, rows: rows, n: columns.count, bias: b + columns.lowerBound) }
+        BLAS.gemmNT(m: rows, n: columns.count, k: k, a: x, lda: k, b: l.weight + columns.lowerBound * k, ldb: k,
+                    beta: l.bias == nil ? 0 : 1, c: c, ldc: ldc)
     }
 
-    /// LayerNorm over `rows` rows of `width`, split by rows across threads.
-    private func normRows(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, width: Int,
-                          _ nm: WeightLayout.Norm, eps: Float, par: Parallel) {
-        par.forRanges(rows, work: rows * width * 4) { r in
-            Kernels.layerNorm(x + r.lowerBound * width, ldx: width, y + r.lowerBound * width, ldy: width,
-                              rows: r.count, n: width, weight: nm.weight, bias: nm.bias, eps: eps)
-        }
-    }
-
-    /// x += y (· gamma) over `rows` rows of the embedding width, split by rows across threads.
-    private func addRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, rows: Int,
-                         gamma: UnsafePointer<Float>?, par: Parallel) {
+    /// LayerNorm of `rows` rows of the embedding width from `x` into `y` (may be the same rows).
+    private func norm(_ nm: WeightLayout.Norm, _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
+                      eps: Float) {
         let D = dims.embed
-        par.forRanges(rows, work: rows * D) { r in
-            Kernels.addResidual(x + r.lowerBound * D, y + r.lowerBound * D, rows: r.count, n: D, gamma: gamma)
+        Kernels.layerNorm(x, ldx: D, y, ldy: D, rows: rows, n: D, weight: nm.weight, bias: nm.bias, eps: eps)
+    }
+
+    /// x[r, columns] += gamma[columns] · y[r, columns] (gamma 1 when nil) over `rows` rows of the embedding width.
+    private func addResidual(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, rows: Int,
+                             columns: Range<Int>, gamma: UnsafePointer<Float>?) {
+        let D = dims.embed, o = columns.lowerBound
+        if columns.count == D {
+            Kernels.addResidual(x, y, rows: rows, n: D, gamma: gamma)
+        } else {
+            for r in 0..<rows {
+                Kernels.addResidual(x + r * D + o, y + r * D + o, rows: 1, n: columns.count, gamma: gamma.map { $0 + o })
+            }
         }
     }
 }

@@ -42,6 +42,8 @@ public final class ViTWorkspace {
     var qkv: UnsafeMutablePointer<Float>
     var attn: UnsafeMutablePointer<Float>
     var mlp: UnsafeMutablePointer<Float>
+    var ln: UnsafeMutablePointer<Float>
+    var compact: UnsafeMutablePointer<Float>
     var scores: UnsafeMutablePointer<Float>
     var features: UnsafeMutablePointer<Float>
     var preLogits: UnsafeMutablePointer<Float>
@@ -52,7 +54,7 @@ public final class ViTWorkspace {
         base = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
         let p = base.bindMemory(to: Float.self, capacity: 16)
         (image, patches, embed, x, h, qkv) = (p, p, p, p, p, p)
-        (attn, mlp, scores, features, preLogits, logits) = (p, p, p, p, p, p)
+        (attn, mlp, ln, compact, scores, features, preLogits, logits) = (p, p, p, p, p, p, p, p)
     }
 
     /// A workspace sized for `batchSize` images of `model`.
@@ -73,7 +75,8 @@ public final class ViTWorkspace {
         let sizes = [
             n * dims.imageLength, n * dims.patches * dims.patchLength, n * dims.patches * dims.embed,
             nt * dims.embed, nt * dims.embed, nt * 3 * dims.attn, nt * dims.attn, nt * dims.hidden,
-            t * dims.tokens * dims.tokens, 2 * n * dims.embed, 2 * n * dims.features, 2 * n * max(dims.classes, 1),
+            t * nt * dims.embed, 2 * n * dims.embed, 4 * t * (dims.tokens * dims.tokens + dims.tokens),
+            2 * n * dims.embed, 2 * n * dims.features, 2 * n * max(dims.classes, 1),
         ]
         // Each buffer starts on a 64-byte boundary.
         let padded = sizes.map { ($0 + 15) / 16 * 16 }
@@ -86,8 +89,8 @@ public final class ViTWorkspace {
         for s in padded { offsets.append(o); o += s }
         image = p + offsets[0]; patches = p + offsets[1]; embed = p + offsets[2]
         x = p + offsets[3]; h = p + offsets[4]; qkv = p + offsets[5]; attn = p + offsets[6]
-        mlp = p + offsets[7]; scores = p + offsets[8]; features = p + offsets[9]
-        preLogits = p + offsets[10]; logits = p + offsets[11]
+        mlp = p + offsets[7]; ln = p + offsets[8]; compact = p + offsets[9]; scores = p + offsets[10]
+        features = p + offsets[11]; preLogits = p + offsets[12]; logits = p + offsets[13]
         self.dims = dims
         self.threads = t
         batchCapacity = n

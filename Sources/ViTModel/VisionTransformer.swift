@@ -5,22 +5,24 @@ import ViTTensor
 ///
 /// Immutable and `Sendable`; each concurrent caller brings its own `ViTWorkspace`.
 public final class VisionTransformer: Sendable {
-    /// How the forward pass spreads matrix products over threads.
-    enum GEMMThreading: Sendable {
-        /// OpenBLAS single-threaded; ViTKit splits products by output columns and attention by
-        /// (image, head) pairs over its own threads.
-        case split
-        /// OpenBLAS's own threads for every product; everything else on the calling thread.
-        case openBLAS
+    /// How the forward pass divides work between threads (OpenBLAS itself runs single-threaded).
+    enum Split: Sendable {
+        /// Columns while each thread gets at least 64 columns of the embedding width (always on 2 cores),
+        /// rows (given two chunks of `minimumChunkRows` per thread) beyond.
+        case auto
+        /// Token rows in chunks; threads meet only around attention.
+        case rows
+        /// Output columns of each product; every thread norms all rows into its own buffer.
+        case columns
     }
 
     /// The weights (and through them the config).
     public let weights: ViTWeights
     /// Threads the forward pass uses.
     public let threads: Int
-    let threading: GEMMThreading
-    /// Loops cheaper than this run on one thread (tests set 0 to force every parallel path).
-    let minimumParallelWork: Int
+    let split: Split
+    /// The smallest row chunk worth a product of its own (tests set 1 to force every parallel path).
+    let minimumChunkRows: Int
     let dims: ForwardDims
 
     /// The config of the weights.
@@ -34,14 +36,14 @@ public final class VisionTransformer: Sendable {
     ///   - weights: Weights checked against their config.
     ///   - threads: Threads for the forward pass (default: every active processor).
     public convenience init(weights: ViTWeights, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
-        self.init(weights: weights, threads: threads, threading: .split)
+        self.init(weights: weights, threads: threads, split: .auto)
     }
 
-    init(weights: ViTWeights, threads: Int, threading: GEMMThreading, minimumParallelWork: Int = 32_768) {
+    init(weights: ViTWeights, threads: Int, split: Split, minimumChunkRows: Int = 64) {
         self.weights = weights
         self.threads = max(1, threads)
-        self.threading = threading
-        self.minimumParallelWork = minimumParallelWork
+        self.split = split
+        self.minimumChunkRows = max(1, minimumChunkRows)
         self.dims = ForwardDims(weights.config)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import ViTNumpy
+import ViTSafetensors
 import ViTTensor
 @testable import ViTModel
 
@@ -44,27 +45,10 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
     return diff.isNaN ? .infinity : diff / scale
 }
 
-struct FixtureFormatError: Error, CustomStringConvertible {
-    let description: String
-}
-
-/// A minimal safetensors reader for the tests (8-byte header length, JSON header, raw data).
+/// Every tensor of a safetensors file (views into its mapping).
 func readSafetensors(_ path: String) throws -> [String: Tensor] {
-    let storage = try ByteStorage(mapping: path)
-    let bytes = storage.bytes
-    guard bytes.count >= 8 else { throw FixtureFormatError(description: "\(path): too short") }
-    let n = Int(bytes.loadUnaligned(as: UInt64.self).littleEndian)
-    guard 8 + n <= bytes.count else { throw FixtureFormatError(description: "\(path): header past end") }
-    let header = Data(bytes[8..<(8 + n)])
-    guard let json = try JSONSerialization.jsonObject(with: header) as? [String: Any] else {
-        throw FixtureFormatError(description: "\(path): header is not an object")
-    }
+    let file = try SafetensorsFile(path: path)
     var out: [String: Tensor] = [:]
-    for (name, value) in json where name != "__metadata__" {
-        guard let info = value as? [String: Any], let dt = info["dtype"] as? String, let dtype = DType(rawValue: dt),
-              let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2
-        else { throw FixtureFormatError(description: "\(path): bad entry \(name)") }
-        out[name] = try Tensor(dtype: dtype, shape: shape, storage: storage, offset: 8 + n + offsets[0])
-    }
+    for info in file.tensorInfos { out[info.name] = try file.tensor(named: info.name) }
     return out
 }

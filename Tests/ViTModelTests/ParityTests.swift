@@ -12,7 +12,7 @@ struct ParityTests {
 
     @Test("every fixture is listed in the manifest")
     func manifestIsComplete() {
-        #expect(ModelFixture.names.count == 18)
+        #expect(ModelFixture.names.count == 19)
     }
 
     @Test("the Swift forward pass gives timm's logits", arguments: ModelFixture.names)
@@ -25,15 +25,16 @@ struct ParityTests {
         #expect(err <= ParityTests.tolerance, "\(name): relative error \(err)")
     }
 
-    @Test("two threads with every loop split give the same logits", arguments: ModelFixture.names)
+    @Test("two and three threads, split by rows or by columns, give the same logits", arguments: ModelFixture.names)
     func parallelPathsMatch(name: String) throws {
         let f = try ModelFixture(name)
         let weights = try ViTWeights(config: f.config, tensors: f.tensors)
-        let split = VisionTransformer(weights: weights, threads: 2, threading: .split, minimumParallelWork: 0)
-        let blas = VisionTransformer(weights: weights, threads: 2, threading: .openBLAS, minimumParallelWork: 0)
-        for model in [split, blas] {
-            let err = relativeError(try model.forward(f.input).floats(), f.logits)
-            #expect(err <= ParityTests.tolerance, "\(name) \(model.threading): relative error \(err)")
+        for threads in [2, 3] {
+            for split in [VisionTransformer.Split.rows, .columns] {
+                let model = VisionTransformer(weights: weights, threads: threads, split: split, minimumChunkRows: 1)
+                let err = relativeError(try model.forward(f.input).floats(), f.logits)
+                #expect(err <= ParityTests.tolerance, "\(name) \(threads) threads by \(split): relative error \(err)")
+            }
         }
     }
 
@@ -104,6 +105,28 @@ struct ParityTests {
         }
         #expect(a == b)
         #expect(relativeError(a, f.logits) <= ParityTests.tolerance)
+    }
+
+    @Test("a distilled model reads tokens 0 and 1 whatever global_pool says, as timm's distilled head")
+    func distilledIgnoresPooling() throws {
+        let f = try ModelFixture("distilled_fc_norm")
+        var config = f.config
+        config.globalPool = .avg          // what a mapping may infer from the fc_norm it finds
+        let model = try VisionTransformer(config: config, tensors: f.tensors, threads: 1)
+        let err = relativeError(try model.forward(f.input).floats(), f.logits)
+        #expect(err <= ParityTests.tolerance, "relative error \(err)")
+    }
+
+    @Test("one workspace serves models of different sizes and a growing batch")
+    func sharedWorkspace() throws {
+        let ws = ViTWorkspace()
+        for name in ["wide", "default", "wide", "nonsquare"] {
+            let f = try ModelFixture(name)
+            let model = try VisionTransformer(config: f.config, tensors: f.tensors, threads: 2)
+            let err = relativeError(try model.forward(f.input, workspace: ws).floats(), f.logits)
+            #expect(err <= ParityTests.tolerance, "\(name): relative error \(err)")
+            #expect(ws.batchCapacity >= 2)
+        }
     }
 
     @Test("an F16 checkpoint converted to F32 first gives the same logits")

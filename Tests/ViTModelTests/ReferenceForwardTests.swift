@@ -87,7 +87,7 @@ struct ReferenceViT {
         }
         if c.finalNorm { x = x.map { layerNorm($0, "norm") } }
         var streams: [[Double]]
-        switch c.globalPool {
+        switch c.distilled ? .token : c.globalPool {
         case .token:
             streams = c.distilled ? [x[0], x[1]] : [x[0]]
         case .avg:
@@ -135,9 +135,9 @@ struct ReferenceForwardTests {
         let reference = ReferenceViT(config: config, tensors: tensors)
         let per = config.inChannels * config.imageSize[0] * config.imageSize[1]
         let input = (0..<(2 * per)).map { Float(sin(Double($0) * 0.9)) }
-        for threads in [1, 2] {
+        for (threads, split) in [(1, VisionTransformer.Split.auto), (2, .rows), (2, .columns)] {
             let weights = try ViTWeights(config: config, tensors: tensors)
-            let model = VisionTransformer(weights: weights, threads: threads, threading: .split, minimumParallelWork: 0)
+            let model = VisionTransformer(weights: weights, threads: threads, split: split, minimumChunkRows: 1)
             let out = try model.forward(try Tensor(shape: model.inputShape(batch: 2), float32: input)).floats()
             var expected: [Float] = []
             for b in 0..<2 {
@@ -145,7 +145,7 @@ struct ReferenceForwardTests {
             }
             #expect(out.count == expected.count)
             let err = relativeError(out, expected)
-            #expect(err <= 1e-5, "\(label), \(threads) thread(s): relative error \(err)")
+            #expect(err <= 1e-5, "\(label), \(threads) thread(s) by \(split): relative error \(err)")
         }
     }
 }

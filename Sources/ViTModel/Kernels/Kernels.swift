@@ -61,14 +61,17 @@ enum Kernels {
         }
     }
 
-    /// Softmax of each row in place: e^(x − max) / Σ e^(x − max).
-    static func softmax(_ x: UnsafeMutablePointer<Float>, rows: Int, n: Int, ld: Int) {
+    /// Softmax numerators of each row in place, e^(x − max), with 1/Σ of each row written to
+    /// `inverseSums` (the caller scales the product with v by it, one row of hd instead of T).
+    static func softmaxNumerators(_ x: UnsafeMutablePointer<Float>, rows: Int, n: Int, ld: Int,
+                                  inverseSums: UnsafeMutablePointer<Float>) {
         for r in 0..<rows {
             let xr = x + r * ld
             var mx = V(repeating: -.infinity)
             var i = 0
             while i + 8 <= n { mx = pointwiseMaxFast(mx, load(xr, i)); i += 8 }
-            var m = mx.max()
+            var m = -Float.infinity
+            for l in 0..<8 { m = max(m, mx[l]) }
             while i < n { m = max(m, xr[i]); i += 1 }
             let mv = V(repeating: m)
             var acc = V()
@@ -84,11 +87,27 @@ enum Kernels {
                 let e = VectorMath.exp(tail)
                 for j in i..<n { xr[j] = e[j - i]; s += e[j - i] }
             }
-            let inv = V(repeating: 1 / s)
-            i = 0
-            while i + 8 <= n { store(load(xr, i) * inv, xr, i); i += 8 }
-            while i < n { xr[i] *= inv[0]; i += 1 }
+            inverseSums[r] = 1 / s
         }
+    }
+
+    /// Softmax of each row in place: e^(x − max) / Σ e^(x − max).
+    static func softmax(_ x: UnsafeMutablePointer<Float>, rows: Int, n: Int, ld: Int) {
+        var inv: Float = 0
+        for r in 0..<rows {
+            let xr = x + r * ld
+            softmaxNumerators(xr, rows: 1, n: n, ld: ld, inverseSums: &inv)
+            scaleRow(xr, n, by: inv)
+        }
+    }
+
+    /// x[0..<n] *= s.
+    @inline(__always)
+    static func scaleRow(_ x: UnsafeMutablePointer<Float>, _ n: Int, by s: Float) {
+        let sv = V(repeating: s)
+        var i = 0
+        while i + 8 <= n { store(load(x, i) * sv, x, i); i += 8 }
+        while i < n { x[i] *= s; i += 1 }
     }
 
     @inline(__always)

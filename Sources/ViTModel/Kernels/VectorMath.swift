@@ -1,4 +1,4 @@
-/// Vectorised exp and exact GELU on 8 Float32 lanes, accurate to a few units in the last place.
+/// Vectorised exp, erf and exact GELU on 8 Float32 lanes, accurate to a few units in the last place.
 ///
 /// Written with plain multiply/add (no FMA libcalls) and compare-and-select instead of rounding
 /// or min/max calls, so everything stays vector code on the x86-64 baseline (SSE2).
@@ -13,26 +13,16 @@ enum VectorMath {
         return x.replacing(with: l, where: x .< l).replacing(with: h, where: x .> h)
     }
 
-    /// Lane-wise |x| (clears the sign bit).
+    /// e^x lane-wise, relative error ≤ 1e-7: Cody–Waite reduction x = n·ln2 + r, then the Cephes
+    /// expf polynomial. Results below e^−87.3 are clamped to about 1e-38 (softmax adds them to 1).
     @inline(__always)
-    static func magnitude(_ x: V) -> V {
-        unsafeBitCast(unsafeBitCast(x, to: I.self) & I(repeating: 0x7FFF_FFFF), to: V.self)
-    }
-
-    /// e^(x − lo) lane-wise, where `lo` is a correction kept out of `x` so that an exactly
-    /// representable `x` (as the split square in `gelu`) loses nothing to rounding. Relative error ≤ 1e-7.
-    ///
-    /// Cody–Waite reduction x − lo = n·ln2 + r, then the Cephes expf polynomial; results below
-    /// e^−87.3 are clamped to about 1e-38 (they only ever meet numbers near 1 here).
-    @inline(__always)
-    static func exp(_ x: V, minus lo: V = V(repeating: 0)) -> V {
+    static func exp(_ x: V) -> V {
         let xc = clamp(x, -87.33654, 88.37626)
         // Adding and subtracting 1.5·2^23 rounds to the nearest integer.
-        let shifted = (xc - lo) * 1.44269504088896341 + 12582912.0
+        let shifted = xc * 1.44269504088896341 + 12582912.0
         let n = shifted - 12582912.0
-        var r = xc - n * 0.693359375          // exact: ln2 high part has 9 significant bits
+        var r = xc - n * 0.693359375          // exact: ln2's high part has 9 significant bits
         r = r - n * -2.12194440e-4
-        r = r - lo
         var p = V(repeating: 1.9875691500e-4)
         p = p * r + 1.3981999507e-3
         p = p * r + 8.3334519073e-3
@@ -49,49 +39,37 @@ enum VectorMath {
         return y * s1 * s2
     }
 
-    /// erfc(|x|·k) lane-wise, for k with an exact square `kSquared` (k = 1/√2, k² = ½ for GELU).
-    ///
-    /// erfc(z) = t·e^(−z² + P(t)), t = 1/(1 + z/2): the form of Numerical Recipes' `erfcc`, with P a
-    /// degree-10 least-squares fit to log(erfc(z)/t) + z² on 0 ≤ z ≤ 10 in the centred variable
-    /// t − 7/12 (fit by tools/fixtures_model.py's author with numpy; see docs/model.md). Relative error
-    /// ≤ 3e-7 for every z. The square z² = k²·x² is split as k²·(xh² + (x − xh)(x + xh)) with xh
-    /// holding 12 significant bits, so the rounding of z = x·k does not reach the exponent.
+    /// erf(z) lane-wise as z·P(z²)/Q(z²) on |z| < 3.9 (±1 beyond, where erf rounds to ±1):
+    /// a rational fit with P of degree 6 and Q of degree 5 in z², made by tools/fit_erf.py (fit error
+    /// 1.5e-9; the Float32 evaluation has absolute error ≤ 3.3e-7, a few units in the last place of 1).
     @inline(__always)
-    static func erfcOfMagnitude(_ x: V, k: Float, kSquared: Float) -> V {
-        let ax = clamp(magnitude(x), 0, 10 / k)
-        let t = 1 / (ax * (0.5 * k) + 1)
-        let u = t - 0.58333333333333333
-        var p = V(repeating: -0.1321883648633957)
-        p = p * u + 0.14737600088119507
-        p = p * u + 0.13767361640930176
-        p = p * u + (-0.2459452748298645)
-        p = p * u + (-0.05197475105524063)
-        p = p * u + 0.2953169345855713
-        p = p * u + (-0.034733496606349945)
-        p = p * u + (-0.4074024558067322)
-        p = p * u + 0.09069252759218216
-        p = p * u + 1.3687371015548706
-        p = p * u + (-0.5585953593254089)
-        let xh = unsafeBitCast(unsafeBitCast(ax, to: I.self) & I(repeating: -4096), to: V.self)
-        let hi = xh * xh * kSquared
-        let lo = (ax - xh) * (ax + xh) * kSquared
-        return t * exp(-hi, minus: lo - p)
+    static func erf(_ z: V) -> V {
+        let zc = clamp(z, -4, 4)
+        let s = zc * zc
+        var p = V(repeating: -1.3665190756739776e-08)
+        p = p * s + 4.780195922649e-06
+        p = p * s + 0.00038268257048912346
+        p = p * s + 0.0038396213203668594
+        p = p * s + 0.05433272197842598
+        p = p * s + 0.1847134381532669
+        p = p * s + 1.128379225730896
+        var q = V(repeating: 6.400607526302338e-05)
+        q = q * s + 0.0013095852918922901
+        q = q * s + 0.015453662723302841
+        q = q * s + 0.11382733285427094
+        q = q * s + 0.497031569480896
+        q = q * s + 1
+        // Exactly ±1 where erf rounds to ±1 in Float32 (|z| ≥ 3.9), and never beyond.
+        let one = V(repeating: 1)
+        let r = clamp(zc * p / q, -1, 1)
+        return r.replacing(with: one, where: z .>= 3.9).replacing(with: -one, where: z .<= -3.9)
     }
 
-    /// Exact GELU, x·Φ(x) = ½·x·(1 + erf(x/√2)), lane-wise, as ½·x·erfc(|x|/√2) for x < 0 and
-    /// x − ½·x·erfc(x/√2) for x ≥ 0 (no cancellation on either side). Relative error ≤ 5e-7.
+    /// Exact GELU, x·Φ(x) = ½·x·(1 + erf(x/√2)), lane-wise. The error is that of `erf` scaled by ½·|x|:
+    /// at most 2e-7 relative for x ≥ 0, and 1.7e-7·|x| absolute below.
     @inline(__always)
     static func gelu(_ x: V) -> V {
-        let e = erfcOfMagnitude(x, k: 0.70710678118654752, kSquared: 0.5)
-        let halfE = x * 0.5 * e
-        return (x - halfE).replacing(with: halfE, where: x .< 0)
-    }
-
-    /// erf(x) lane-wise, as sign(x)·(1 − erfc(|x|)); absolute error ≤ 2e-7 (used by tests and
-    /// by nothing on the hot path).
-    @inline(__always)
-    static func erf(_ x: V) -> V {
-        let y = 1 - erfcOfMagnitude(x, k: 1, kSquared: 1)
-        return y.replacing(with: -y, where: x .< 0)
+        let half = x * 0.5
+        return half + half * erf(x * 0.70710678118654752)
     }
 }
