@@ -51,6 +51,11 @@ let package = Package(
         .executableTarget(name: "vit-bench", dependencies: [
             "ViTCLI", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // Fuzz harnesses (tools/fuzz.sh builds them with -DFUZZING -sanitize=fuzzer; otherwise corpus replayers).
+        .executableTarget(name: "fuzz-safetensors", dependencies: ["ViTSafetensors"], path: "Fuzz/fuzz-safetensors"),
+        .executableTarget(name: "fuzz-bin", dependencies: ["ViTBin"], path: "Fuzz/fuzz-bin"),
+        .executableTarget(name: "fuzz-npy", dependencies: ["ViTNumpy"], path: "Fuzz/fuzz-npy"),
+
         .testTarget(name: "ViTTensorTests", dependencies: ["ViTTensor"]),
         .testTarget(name: "ViTNumpyTests", dependencies: ["ViTNumpy"]),
         .testTarget(name: "ViTSafetensorsTests", dependencies: ["ViTSafetensors"]),
@@ -59,5 +64,6 @@ let package = Package(
         .testTarget(name: "ViTBinTests", dependencies: ["ViTBin"]),
         .testTarget(name: "ViTMappingTests", dependencies: ["ViTMapping", "ViTNumpy"]),
         .testTarget(name: "CLITests", dependencies: ["ViTFormats", "ViTNumpy", "vit-run"]),
+        .testTarget(name: "HardeningTests", dependencies: ["ViTFormats", "ViTSafetensors", "ViTBin", "ViTNumpy"]),
     ]
 )
