@@ -4,28 +4,32 @@ import Glibc
 import ViTBin
 import ViTTensor
 
-/// One fuzz input: open it as a ViTKit `.bin` file twice, as given and with both XXH64 checksums
-/// recomputed (otherwise almost every mutation stops at the header checksum and the structural checks
-/// behind it are never reached), reading every tensor of a file that opens to Float32.
-/// - Returns: the number of tensors read.
-@discardableResult
-func fuzzBin(_ input: UnsafeRawBufferPointer) -> Int {
-    var read = openAndRead(ByteStorage(copying: input))
-    var fixed = Array(input)
+/// One input: open it as a ViTKit `.bin` file twice, as given and with both XXH64 checksums recomputed
+/// (otherwise almost every mutation stops at the header checksum and the structural checks behind it are
+/// never reached), reading every tensor of a file that opens to Float32.
+/// - Parameters:
+///   - storage: the input bytes.
+///   - path: the name errors use.
+/// - Returns: the tensors read, or the error of the input as given.
+func fuzzBin(_ storage: ByteStorage, path: String) -> Outcome {
+    let asGiven = openAndRead(storage, path: path)
+    var fixed = Array(storage.bytes)
     refreshChecksums(&fixed)
-    read += fixed.withUnsafeBytes { openAndRead(ByteStorage(copying: $0)) }
-    return read
+    _ = fixed.withUnsafeBytes { openAndRead(ByteStorage(copying: $0), path: path) }
+    return asGiven
 }
 
-private func openAndRead(_ storage: ByteStorage) -> Int {
-    guard let file = try? BinFile(storage: storage, path: "fuzz.bin", verifyChecksum: true) else { return 0 }
-    var read = 0
-    for info in file.tensorInfos {
-        guard let t = try? file.tensor(named: info.name) else { continue }
-        if t.elementCount <= 1 << 16 { _ = t.floats() }
-        read += 1
+private func openAndRead(_ storage: ByteStorage, path: String) -> Outcome {
+    do {
+        let file = try BinFile(storage: storage, path: path, verifyChecksum: true)
+        for info in file.tensorInfos {
+            let t = try file.tensor(named: info.name)
+            if t.elementCount <= 1 << 16 { _ = t.floats() }
+        }
+        return .read(count: file.tensorInfos.count)
+    } catch {
+        return .refused(error)
     }
-    return read
 }
 
 /// Rewrites the header checksum (after the header the length field claims) and the file checksum
@@ -51,7 +55,7 @@ private func store(_ v: UInt64, at offset: Int, in bytes: inout [UInt8]) {
 /// The libFuzzer test-one-input function (compiled only with `-DFUZZING`, see tools/fuzz.sh).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    fuzzBin(UnsafeRawBufferPointer(start: data, count: size))
+    _ = fuzzBin(fuzzInput(data, size), path: "fuzz.bin")
     return 0
 }
 #endif

@@ -1,37 +1,35 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ViTTensor
 
-/// Runs `harness` over each file in `paths`, printing one line per file; exits 2 when a file cannot be read.
-/// (Duplicated in each fuzz target, which depends only on its own format module.)
-func replayFiles(_ paths: ArraySlice<String>, name: String, harness: (UnsafeRawBufferPointer) -> Int) {
+/// What the harness made of one input.
+enum Outcome {
+    /// The input opened; `count` tensors (or entries) were read.
+    case read(count: Int)
+    /// The library refused the input with `error`.
+    case refused(any Error)
+}
+
+/// Runs `harness` over each file in `paths`, memory-mapped as the library maps files, and prints one
+/// line per file: `PATH: N bytes, read K` or `PATH: N bytes, refused: MESSAGE`. Exits 2 when a file
+/// cannot be mapped. (Duplicated in each fuzz target, which depends only on its own format module.)
+func replayFiles(_ paths: ArraySlice<String>, name: String, harness: (ByteStorage, String) -> Outcome) {
     if paths.isEmpty {
         print("usage: \(name) FILE...   (replays inputs through the harness; build with tools/fuzz.sh to fuzz)")
         exit(2)
     }
     for path in paths {
-        guard let bytes = readWholeFile(path) else {
-            let message = "\(name): \(path): cannot read: \(String(cString: strerror(errno)))\n"
+        let storage: ByteStorage
+        do { storage = try ByteStorage(mapping: path) } catch {
+            let message = "\(name): \(error)\n"
             _ = message.utf8CString.withUnsafeBytes { write(2, $0.baseAddress, $0.count - 1) }
             exit(2)
         }
-        let n = bytes.withUnsafeBytes { harness($0) }
-        print("\(path): \(bytes.count) bytes, \(n) read")
-    }
-}
-
-/// The bytes of the file at `path`, or nil when it cannot be opened or read.
-func readWholeFile(_ path: String) -> [UInt8]? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var out: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 { if errno == EINTR { continue }; return nil }
-        if n == 0 { return out }
-        out += chunk[0..<n]
+        switch harness(storage, path) {
+        case let .read(count): print("\(path): \(storage.count) bytes, read \(count)")
+        case let .refused(error): print("\(path): \(storage.count) bytes, refused: \(error)")
+        }
     }
 }
 
@@ -48,5 +46,10 @@ func runLibFuzzer(_ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CIn
     var argc = CommandLine.argc
     var argv = CommandLine.unsafeArgv
     return LLVMFuzzerRunDriver(&argc, &argv, callback)
+}
+
+/// A heap copy of libFuzzer's input (exactly `size` bytes, so AddressSanitizer flags any read past it).
+func fuzzInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> ByteStorage {
+    ByteStorage(copying: UnsafeRawBufferPointer(start: data, count: size))
 }
 #endif

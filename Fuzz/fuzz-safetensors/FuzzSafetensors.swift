@@ -4,32 +4,37 @@ import Glibc
 import ViTSafetensors
 import ViTTensor
 
-/// One fuzz input: parse it as a safetensors file (header, then every tensor read to Float32, so the
-/// address sanitizer sees any read outside the buffer) and as a sharded-checkpoint index. Whatever the
-/// bytes, the library must return or throw; a trap or an out-of-bounds access is a finding.
-/// - Returns: the number of tensors read (a value for the replayer to print).
-@discardableResult
-func fuzzSafetensors(_ input: UnsafeRawBufferPointer) -> Int {
+/// One input: parse it as a safetensors file (header, then every tensor read to Float32, so the address
+/// sanitizer sees any read outside the buffer) and as a sharded-checkpoint index. Whatever the bytes,
+/// the library must return or throw; a trap or an out-of-bounds access is a finding.
+/// - Parameters:
+///   - storage: the input bytes.
+///   - path: the name errors use.
+/// - Returns: the tensors read, or the header's error (the index parse only counts when it succeeds).
+func fuzzSafetensors(_ storage: ByteStorage, path: String) -> Outcome {
+    let index = try? SafetensorsIndex.parse(bytes: storage.bytes, path: path)
+    let header: SafetensorsHeader
+    do { header = try SafetensorsHeader.parse(bytes: storage.bytes, fileSize: storage.count, path: path) } catch {
+        return index.map { .read(count: $0.weightMap.count) } ?? .refused(error)
+    }
     var read = 0
-    let storage = ByteStorage(copying: input)
-    if let header = try? SafetensorsHeader.parse(bytes: storage.bytes, fileSize: storage.count, path: "fuzz.safetensors") {
-        for e in header.entries {
-            guard let t = try? Tensor(dtype: e.dtype, shape: e.shape, storage: storage, offset: header.dataStart + e.begin) else {
-                continue
-            }
+    for e in header.entries {
+        do {
+            let t = try Tensor(dtype: e.dtype, shape: e.shape, storage: storage, offset: header.dataStart + e.begin)
             if t.elementCount <= 1 << 16 { _ = t.floats() }
             read += 1
+        } catch {
+            return .refused(error)
         }
     }
-    _ = try? SafetensorsIndex.parse(bytes: input, path: "fuzz.index.json")
-    return read
+    return .read(count: read)
 }
 
 #if FUZZING
 /// The libFuzzer test-one-input function (compiled only with `-DFUZZING`, see tools/fuzz.sh).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    fuzzSafetensors(UnsafeRawBufferPointer(start: data, count: size))
+    _ = fuzzSafetensors(fuzzInput(data, size), path: "fuzz.safetensors")
     return 0
 }
 #endif
