@@ -64,6 +64,8 @@ let package = Package(
         .testTarget(name: "ViTBinTests", dependencies: ["ViTBin"]),
         .testTarget(name: "ViTMappingTests", dependencies: ["ViTMapping", "ViTNumpy"]),
         .testTarget(name: "CLITests", dependencies: ["ViTFormats", "ViTNumpy", "vit-run"]),
-        .testTarget(name: "HardeningTests", dependencies: ["ViTFormats", "ViTSafetensors", "ViTBin", "ViTNumpy"]),
+        .testTarget(name: "HardeningTests", dependencies: [
+            "ViTFormats", "ViTSafetensors", "ViTBin", "ViTNumpy", "ViTModel", "ViTMapping",
+            "fuzz-safetensors", "fuzz-bin", "fuzz-npy"]),
     ]
 )
