@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+import ViTBin
+import ViTFormats
+import ViTNumpy
+import ViTSafetensors
+import ViTTensor
+
+/// The committed fuzz corpora: seeds (valid files the fuzzers start from) and every input that ever
+/// crashed a fuzz target (tools/fuzz-corpus/TARGET/crashes), replayed through the library's file API
+/// and through the replayer executables. A crash input must now be refused with the format's error,
+/// naming the file.
+@Suite("fuzz corpora: seeds open, every past crash input is refused with an error")
+struct CorpusReplayTests {
+    /// The files in tools/fuzz-corpus/TARGET/KIND (seeds or crashes), sorted.
+    static func corpus(_ target: String, _ kind: String) -> [String] {
+        let folder = fuzzCorpus.appendingPathComponent("\(target)/\(kind)").path
+        return listFolder(folder).filter { !$0.hasPrefix(".") && $0 != "README.md" }.map { folder + "/" + $0 }
+    }
+
+    /// Opens `path` as a `target` file through the library and reads every tensor.
+    static func open(_ target: String, _ path: String) throws {
+        switch target {
+        case "safetensors":
+            if path.hasSuffix(".json") { _ = try SafetensorsIndex(path: path); return }
+            let f = try SafetensorsFile(path: path)
+            for name in f.tensorNames { _ = try f.tensor(named: name).floats() }
+        case "bin":
+            let f = try BinFile(path: path)
+            for name in f.tensorNames { _ = try f.tensor(named: name).floats() }
+        default:
+            _ = try NpyFile(path: path).tensor.floats()
+        }
+    }
+
+    /// True when `error` is the error enum of `target`'s reader.
+    static func isFormatError(_ error: any Error, _ target: String) -> Bool {
+        switch target {
+        case "safetensors": return error is SafetensorsError
+        case "bin": return error is BinError
+        default: return error is NpyError
+        }
+    }
+
+    @Test("every seed opens and reads through the library", arguments: ["safetensors", "bin", "npy"])
+    func seedsOpen(target: String) throws {
+        let seeds = Self.corpus(target, "seeds")
+        #expect(!seeds.isEmpty)
+        for path in seeds {
+            #expect(throws: Never.self, "\(path)") { try Self.open(target, path) }
+        }
+    }
+
+    @Test("every crash input is refused with the format's error naming the file", arguments: ["safetensors", "bin", "npy"])
+    func crashesRefused(target: String) throws {
+        for path in Self.corpus(target, "crashes") {
+            let error = thrownError { try Self.open(target, path) }
+            #expect(error.map { Self.isFormatError($0, target) } == true, "\(path): \(String(describing: error))")
+            #expect(error.map { "\($0)".contains(path) } == true, "\(path): \(String(describing: error))")
+            // Through the opener every tool uses (content detection, then the reader).
+            let opened = thrownError { _ = try CheckpointOpener.open(path) }
+            if let opened { #expect("\(opened)".contains(path), "\(opened)") }
+        }
+    }
+
+    @Test("the replayer executable runs every seed and crash input to completion", arguments: ["safetensors", "bin", "npy"])
+    func replayerRuns(target: String) throws {
+        let files = Self.corpus(target, "seeds") + Self.corpus(target, "crashes")
+        let run = try runChild(product("fuzz-\(target)"), files)
+        #expect(run.succeeded, "fuzz-\(target) ended with \(String(describing: run.exitStatus)) / signal \(String(describing: run.signal)): \(run.stderr)")
+        #expect(run.stdout.split(separator: "\n").count == files.count)
+    }
+}
