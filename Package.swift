@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "ViTFormats", dependencies: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy", "ViTBin"]),
 
         .target(name: "ViTModel", dependencies: ["ViTTensor", "CBLAS"]),
-        .target(name: "ViTMapping", dependencies: ["ViTTensor", "ViTFormats", "ViTModel"]),
+        .target(name: "ViTMapping", dependencies: ["ViTTensor", "ViTHDF5", "ViTFormats", "ViTModel"]),
 
         .target(name: "ViTCLI", dependencies: [
             "ViTMapping", "ViTFormats", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "ViTHDF5Tests", dependencies: ["ViTHDF5"]),
         .testTarget(name: "ViTModelTests", dependencies: ["ViTModel", "ViTSafetensors", "ViTNumpy"]),
         .testTarget(name: "ViTBinTests", dependencies: ["ViTBin"]),
-        .testTarget(name: "ViTMappingTests", dependencies: ["ViTMapping", "ViTNumpy"]),
+        .testTarget(name: "ViTMappingTests", dependencies: ["ViTMapping", "ViTNumpy", "ViTFormats", "ViTHDF5", "ViTModel"]),
         .testTarget(name: "CLITests", dependencies: ["ViTFormats", "ViTNumpy", "vit-run"]),
         .testTarget(name: "HardeningTests", dependencies: [
             "ViTFormats", "ViTSafetensors", "ViTBin", "ViTNumpy", "ViTModel", "ViTMapping",

@@ -39,6 +39,9 @@ public struct MappingArguments: ParsableArguments {
             help: "The checkpoint's image size (N or HxW), when its metadata does not say and the grid is not square.")
     public var sourceImageSize: ImageSizeArgument?
 
+    @Option(help: "Input channels, for a Linear patch embedding whose patch length does not say (default 3).")
+    public var channels: Int?
+
     @Option(name: .customLong("eps"), help: "LayerNorm epsilon, overriding metadata and the convention's default.")
     public var layerNormEps: Double?
 
@@ -49,12 +52,13 @@ public struct MappingArguments: ParsableArguments {
 
     public func validate() throws {
         if let h = heads, h <= 0 { throw ValidationError("--heads must be positive, found \(h)") }
+        if let c = channels, c <= 0 { throw ValidationError("--channels must be positive, found \(c)") }
         if let e = layerNormEps, !(e > 0) { throw ValidationError("--eps must be positive, found \(e)") }
     }
 
     /// The mapping options these flags describe.
     public var options: MappingOptions {
-        MappingOptions(convention: convention, heads: heads, imageSize: sourceImageSize?.value,
+        MappingOptions(convention: convention, heads: heads, imageSize: sourceImageSize?.value, inChannels: channels,
                        layerNormEps: layerNormEps, allowUnused: allowUnused)
     }
 }

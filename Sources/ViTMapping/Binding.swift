@@ -29,7 +29,7 @@ struct BoundModel: Sendable {
         unmatched = a.unmatched
         incompleteFusions = []
         for (role, sources) in a.bindings.sorted(by: { $0.key < $1.key }) where sources.count > 1 {
-            throw MappingError.duplicateRole(file: file, canonical: role.canonicalName(headNormAsFinalNorm: true),
+            throw MappingError.duplicateRole(file: file, canonical: role.canonicalName,
                                              sources: sources.map(\.info.name))
         }
         var roles = a.bindings
@@ -40,7 +40,7 @@ struct BoundModel: Sendable {
                 let parts = keys.map { roles[$0]?.first }
                 guard parts.contains(where: { $0 != nil }) else { continue }
                 let fused = Role(.qkv(p), block: b)
-                let name = fused.canonicalName(headNormAsFinalNorm: true)
+                let name = fused.canonicalName
                 if let existing = roles[fused] {
                     throw MappingError.duplicateRole(file: file, canonical: name,
                                                      sources: existing.map(\.info.name) + parts.compactMap { $0?.info.name })
@@ -53,6 +53,15 @@ struct BoundModel: Sendable {
                     let lacking = zip(["query", "key", "value"], parts).filter { $0.1 == nil }.map(\.0)
                     incompleteFusions.append("\(name) (no \(lacking.joined(separator: ", ")) \(p.suffix))")
                 }
+            }
+        }
+        // A pooler is the model's output only when nothing reads after it (no classifier).
+        for p in [Param.weight, .bias] {
+            guard let pooler = roles.removeValue(forKey: Role(.pooler(p))) else { continue }
+            if roles[Role(.head(.weight))] != nil || roles[Role(.preLogits(p))] != nil {
+                noEquivalent += pooler.map { ($0.info, "pooler: the classifier reads the class token, not the pooler") }
+            } else {
+                roles[Role(.preLogits(p))] = pooler
             }
         }
         self.roles = roles
@@ -80,7 +89,7 @@ struct BoundModel: Sendable {
     func canonicalShape(_ role: Role, patch: PatchGeometry?) throws -> [Int]? {
         guard let sources = roles[role], let t = try transform(role, patch: patch) else { return nil }
         guard let shape = t.outputShape(sources.map(\.info.shape)) else {
-            throw MappingError.shapeMismatch(file: file, tensor: role.canonicalName(headNormAsFinalNorm: true),
+            throw MappingError.shapeMismatch(file: file, tensor: role.canonicalName,
                                              sources: sources.map(\.info.name), expected: sources[0].info.shape,
                                              found: sources.last?.info.shape ?? [])
         }

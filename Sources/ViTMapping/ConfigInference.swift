@@ -7,8 +7,6 @@ struct Inferred: Sendable {
     var headsSource: InferenceReport.HeadsSource
     var configSource: String?
     var notes: [String]
-    /// Where a head LayerNorm goes (see `Part.headNorm`).
-    var headNormAsFinalNorm: Bool
     /// Set for Linear patch embeddings.
     var patch: PatchGeometry
 }
@@ -36,7 +34,8 @@ enum ConfigInference {
 
         // Depth: block indices 0 ..< max+1 (gaps show up as missing tensors).
         let blocks = Set(m.roles.keys.compactMap(\.block))
-        guard let maxBlock = blocks.max() else { throw MappingError.noBlocks(file: file) }
+        // (Detection requires an attention weight, so there is at least one block.)
+        guard let maxBlock = blocks.max() else { throw MappingError.missingTensors(file: file, names: ["blocks.0.attn.qkv.weight"]) }
         let depth = maxBlock + 1
         func firstShape(_ make: (Int) -> Role) throws -> [Int]? {
             for b in blocks.sorted() { if let s = try m.canonicalShape(make(b), patch: nil) { return s } }
@@ -147,7 +146,6 @@ enum ConfigInference {
         // Norms and pooling.
         let finalNorm = m.has(.norm(.weight))
         let hasFcNorm = m.has(.fcNorm(.weight))
-        let hasHeadNorm = m.has(.headNorm(.weight))
         var pool: ViTConfig.GlobalPool
         switch traits.pooling {
         case .timm:
@@ -163,14 +161,6 @@ enum ConfigInference {
                 notes.append("pooling: the class token (the weights cannot show a different pooling)")
             }
         }
-        // A head LayerNorm on the pooled class token equals canonical `norm` (norm-then-pool = pool-then-norm).
-        let headNormAsFinalNorm = hasHeadNorm && !finalNorm && pool == .token
-        if hasHeadNorm {
-            notes.append(headNormAsFinalNorm
-                ? "the classifier's LayerNorm is mapped to norm (on all tokens; equal to normalising the pooled class token)"
-                : "the classifier's LayerNorm is mapped to fc_norm (on the pooled feature)")
-        }
-
         // Classifier.
         var preLogitsDim: Int?
         if let p = try m.canonicalShape(Role(.preLogits(.weight)), patch: nil), p.count == 2 { preLogitsDim = p[0] }
@@ -208,14 +198,13 @@ enum ConfigInference {
             imageSize: imageSize, patchSize: patch.patch, inChannels: patch.channels, embedDim: d, depth: depth,
             numHeads: heads, attnDim: attnDim, mlpHiddenDim: mlp, qkvBias: qkvBias, classToken: classToken,
             registerTokens: registers, noEmbedClass: noEmbedClass, globalPool: pool,
-            finalNorm: finalNorm || headNormAsFinalNorm, fcNorm: hasFcNorm || (hasHeadNorm && !headNormAsFinalNorm),
+            finalNorm: finalNorm, fcNorm: hasFcNorm,
             normPre: m.has(.normPre(.weight)), layerScale: layerScale, preLogitsDim: preLogitsDim,
             preLogitsActivation: preLogitsDim == nil ? nil : traits.preLogitsActivation, distilled: distilled,
             patchEmbed: patchKind, patchBias: m.has(.patchProj(.bias)), patchNormPre: m.has(.patchNormPre(.weight)),
             patchNormPost: m.has(.patchNorm(.weight)), layerNormEps: eps, numClasses: numClasses, labels: labels)
         do { try config.validate() } catch let e as ViTConfigError { throw MappingError.invalidConfig(file: file, error: e) }
-        return Inferred(config: config, headsSource: headsSource, configSource: nil, notes: notes,
-                        headNormAsFinalNorm: headNormAsFinalNorm, patch: patch)
+        return Inferred(config: config, headsSource: headsSource, configSource: nil, notes: notes, patch: patch)
     }
 
     /// ViTKit's own config, taken verbatim; the plan then checks every shape against it.
@@ -228,9 +217,8 @@ enum ConfigInference {
         if options.imageSize != nil || options.inChannels != nil || options.layerNormEps != nil {
             notes.append("the config embedded in \(e.key) is used as is; size and eps options are ignored")
         }
-        let headNormAsFinal = m.has(.headNorm(.weight)) && !m.has(.norm(.weight)) && c.finalNorm
         return Inferred(config: c, headsSource: .metadata(key: e.key), configSource: e.key, notes: notes,
-                        headNormAsFinalNorm: headNormAsFinal, patch: PatchGeometry(patch: c.patchSize, channels: c.inChannels))
+                        patch: PatchGeometry(patch: c.patchSize, channels: c.inChannels))
     }
 
     /// Channels and patch size of a Linear patch embedding (D, P·P·C): channels from options or metadata,

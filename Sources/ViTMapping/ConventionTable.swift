@@ -21,7 +21,9 @@ struct Rule: Sendable {
 
 /// A layer kind inside a `Sequential` container, placed by its position among the container's entries.
 enum Layer: Sendable {
-    case norm, headNorm, preLogits, head, norm2, fc1, fc2
+    /// A LayerNorm at the start of a classifier container: it normalises the pooled feature (`fc_norm`).
+    case headNorm
+    case norm, preLogits, head, norm2, fc1, fc2
     /// Patch containers after an einops `Rearrange(... -> (p1 p2 c))`: LayerNorm, Linear, LayerNorm.
     case patchNormPre, patchProj, patchNorm
 
@@ -31,7 +33,7 @@ enum Layer: Sendable {
         case .patchProj: return .patchProj(p)
         case .patchNorm: return .patchNorm(p)
         case .norm: return .norm(p)
-        case .headNorm: return .headNorm(p)
+        case .headNorm: return .fcNorm(p)
         case .preLogits: return .preLogits(p)
         case .head: return .head(p)
         case .norm2: return .norm2(p)
@@ -153,7 +155,7 @@ extension Dialect {
         var a = Assignment(dialect: self)
         var leftovers: [(String, TensorInfo)] = []
         for (name, info) in entries {
-            guard let (rule, captures) = firstRule(matching: name), rule.part.isBlockPart == (captures.block != nil) else {
+            guard let (rule, captures) = firstRule(matching: Array(name.utf8)), rule.part.isBlockPart == (captures.block != nil) else {
                 leftovers.append((name, info))
                 continue
             }
@@ -171,9 +173,10 @@ extension Dialect {
         var stillLeft: [(String, TensorInfo)] = []
         for (name, info) in leftovers {
             var placed = false
+            let bytes = Array(name.utf8)
             for (ri, rule) in sequentials.enumerated() {
-                let hit: (NamePattern.Captures, Param)? = rule.weight.match(name).map { ($0, .weight) }
-                    ?? rule.bias.match(name).map { ($0, .bias) }
+                let hit: (NamePattern.Captures, Param)? = rule.weight.match(bytes: bytes).map { ($0, .weight) }
+                    ?? rule.bias.match(bytes: bytes).map { ($0, .bias) }
                 guard let (c, param) = hit, let k = c.entry else { continue }
                 let container = String(name.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
                     .dropLast(2).map { String(decoding: $0, as: UTF8.self) }.joined(separator: "."))
@@ -205,8 +208,8 @@ extension Dialect {
         return a
     }
 
-    private func firstRule(matching name: String) -> (Rule, NamePattern.Captures)? {
-        for r in rules { if let c = r.pattern.match(name) { return (r, c) } }
+    private func firstRule(matching name: [UInt8]) -> (Rule, NamePattern.Captures)? {
+        for r in rules { if let c = r.pattern.match(bytes: name) { return (r, c) } }
         return nil
     }
 }

@@ -42,8 +42,6 @@ public enum MappingError: Error, Equatable, CustomStringConvertible, Sendable {
     case unexpectedShape(file: String, tensor: String, expected: String, found: [Int])
     /// A weight is stored with a non-floating-point dtype.
     case notFloatingPoint(file: String, tensor: String, dtype: DType)
-    /// The checkpoint has no transformer blocks.
-    case noBlocks(file: String)
     /// The number of heads is in no metadata or weight and head dim 64 does not divide the attention width.
     case cannotInferHeads(file: String, attnDim: Int)
     /// The `heads` option contradicts the heads found in metadata or weights.
@@ -92,8 +90,6 @@ public enum MappingError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(f): \(t) should be \(e), found \(Shape.describe(found))"
         case let .notFloatingPoint(f, t, d):
             return "\(f): \(t) is \(d.rawValue); weights must be floating point"
-        case let .noBlocks(f):
-            return "\(f): no transformer blocks found"
         case let .cannotInferHeads(f, a):
             return "\(f): the number of attention heads is not recorded and head dim 64 does not divide the attention width \(a); pass --heads N"
         case let .headsConflict(f, o, found, s):
@@ -108,7 +104,7 @@ public enum MappingError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .badMetadata(f, k, m):
             return "\(f): cannot read metadata \(k): \(m)"
         case let .unsupportedActivation(f, k, v):
-            return "\(f): \(k) = \(v) is not supported (exact GELU only)"
+            return "\(f): \(k) = \(v) is not supported (the canonical model has exact GELU in its MLP and tanh in a pooler)"
         case let .invalidConfig(f, e):
             return "\(f): inferred an inconsistent \(e)"
         case let .sourceChanged(f, t, e, found):

@@ -61,8 +61,9 @@ struct MetadataFacts: Sendable {
     static func read(_ context: SourceContext) throws -> MetadataFacts {
         var f = MetadataFacts()
         let file = context.file
-        if let text = context.metadata["vitkit_config"] {
-            f.embedded = Fact(value: try decodeConfig(text, file: file, key: "vitkit_config"), key: "__metadata__.vitkit_config")
+        let key = ViTMapper.embeddedConfigKey
+        if let text = context.metadata[key] {
+            f.embedded = Fact(value: try decodeConfig(text, file: file, key: key), key: "__metadata__.\(key)")
         }
         for key in ["num_heads", "num_attention_heads", "heads"] {
             if f.heads == nil, let s = context.metadata[key] {
@@ -109,6 +110,9 @@ struct MetadataFacts: Sendable {
         }
         if let act = j["hidden_act"]?.string, act != "gelu" {
             throw MappingError.unsupportedActivation(file: file, key: "config.json hidden_act", value: act)
+        }
+        if let act = j["pooler_act"]?.string, act != "tanh" {
+            throw MappingError.unsupportedActivation(file: file, key: "config.json pooler_act", value: act)
         }
         heads = heads ?? fact("num_attention_heads", \.int)
         eps = fact("layer_norm_eps", \.double)

@@ -63,8 +63,13 @@ struct NamePattern: Sendable, CustomStringConvertible {
     }
 
     /// Matches the whole of `name`; nil when it does not match.
-    func match(_ name: String) -> Captures? {
-        let bytes = Array(name.utf8)
+    func match(_ name: String) -> Captures? { match(bytes: Array(name.utf8)) }
+
+    /// Matches the whole of a name given as UTF-8 bytes (callers matching many patterns convert once).
+    func match(bytes: [UInt8]) -> Captures? {
+        // Cheap rejections first: a leading or trailing literal must be there.
+        if case let .literal(lit)? = pieces.first, !bytes.starts(with: lit) { return nil }
+        if pieces.count > 1, case let .literal(lit)? = pieces.last, !bytes.reversed().starts(with: lit.reversed()) { return nil }
         var captures = Captures()
         return match(bytes, 0, 0, &captures) ? captures : nil
     }

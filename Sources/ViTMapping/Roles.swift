@@ -6,16 +6,16 @@ enum Param: Hashable, Sendable {
 }
 
 /// What a source tensor is, in model terms. Table rows assign a part; a block part also carries the block
-/// index captured from the name. The config later fixes the canonical name of the few parts that depend on
-/// it (`headNorm`, and q/k/v which are fused into `qkv`).
+/// index captured from the name. Separate q, k, v parts are fused into `qkv` before planning, and a `pooler`
+/// becomes `preLogits` or is left unused.
 enum Part: Hashable, Sendable {
     case clsToken, regToken, distToken, posEmbed
     case patchNormPre(Param), patchProj(Param), patchNorm(Param), normPre(Param)
     case norm(Param), fcNorm(Param)
-    /// A LayerNorm at the start of a classifier container (hand-written heads): canonical `norm` when the
-    /// model has no final norm and pools the class token (norm-then-pool equals pool-then-norm), else `fc_norm`.
-    case headNorm(Param)
     case preLogits(Param), head(Param), headDist(Param)
+    /// A Linear + tanh on the pooled class token whose output is the model's output (HF `ViTModel` pooler):
+    /// canonical `pre_logits.fc` when the checkpoint has no classifier; a classifier does not read it.
+    case pooler(Param)
     case norm1(Param), qkv(Param), q(Param), k(Param), v(Param), proj(Param), ls1
     case norm2(Param), fc1(Param), fc2(Param), ls2
     /// A tensor the convention has but the canonical layout has no counterpart for (HF pooler, mask token).
@@ -40,8 +40,8 @@ struct Role: Hashable, Sendable, Comparable {
         self.block = block
     }
 
-    /// The canonical (timm) name. `headNormAsFinalNorm` decides where a head LayerNorm goes.
-    func canonicalName(headNormAsFinalNorm: Bool) -> String {
+    /// The canonical (timm) name.
+    var canonicalName: String {
         let b = "blocks.\(block ?? -1)."
         switch part {
         case .clsToken: return "cls_token"
@@ -54,8 +54,8 @@ struct Role: Hashable, Sendable, Comparable {
         case let .normPre(p): return "norm_pre.\(p.suffix)"
         case let .norm(p): return "norm.\(p.suffix)"
         case let .fcNorm(p): return "fc_norm.\(p.suffix)"
-        case let .headNorm(p): return (headNormAsFinalNorm ? "norm." : "fc_norm.") + p.suffix
         case let .preLogits(p): return "pre_logits.fc.\(p.suffix)"
+        case let .pooler(p): return "pre_logits.fc.\(p.suffix) (pooler)"
         case let .head(p): return "head.\(p.suffix)"
         case let .headDist(p): return "head_dist.\(p.suffix)"
         case let .norm1(p): return b + "norm1.\(p.suffix)"
@@ -74,7 +74,7 @@ struct Role: Hashable, Sendable, Comparable {
     }
 
     static func < (a: Role, b: Role) -> Bool {
-        a.canonicalName(headNormAsFinalNorm: true) < b.canonicalName(headNormAsFinalNorm: true)
+        a.canonicalName < b.canonicalName
     }
 }
 

@@ -43,6 +43,9 @@ public struct KerasNames: Sendable, Equatable {
         /// or `Transformer_encoderblock_0/MultiHeadDotProductAttention_1/query/0` (Keras 3: variable index last).
         public let name: String
 
+        /// - Parameters:
+        ///   - tensor: the tensor name in the source.
+        ///   - name: the Keras weight name.
         public init(tensor: String, name: String) {
             self.tensor = tensor
             self.name = name
@@ -54,6 +57,9 @@ public struct KerasNames: Sendable, Equatable {
     /// The weights in model order (`layer_names` then `weight_names` for legacy files).
     public var weights: [Weight]
 
+    /// - Parameters:
+    ///   - layout: legacy or Keras 3.
+    ///   - weights: the weights in model order.
     public init(layout: Layout, weights: [Weight]) {
         self.layout = layout
         self.weights = weights

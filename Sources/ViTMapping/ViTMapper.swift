@@ -7,6 +7,10 @@ import ViTTensor
 /// materialising builds one canonical tensor at a time, so a conversion's peak memory stays near the
 /// largest tensor.
 public enum ViTMapper {
+    /// The metadata key under which ViTKit's writers embed the `ViTConfig` JSON (safetensors `__metadata__`,
+    /// HDF5 root attribute); a checkpoint carrying it maps with that config verbatim.
+    public static let embeddedConfigKey = "vitkit_config"
+
     /// Detects the naming convention of a checkpoint from its tensor names.
     /// - Parameters:
     ///   - infos: the tensor headers.
@@ -35,7 +39,7 @@ public enum ViTMapper {
         let config = inferred.config
 
         var byName: [String: Role] = [:]
-        for role in bound.roles.keys { byName[role.canonicalName(headNormAsFinalNorm: inferred.headNormAsFinalNorm)] = role }
+        for role in bound.roles.keys { byName[role.canonicalName] = role }
         let incomplete = Dictionary(bound.incompleteFusions.map { (String($0.prefix { $0 != " " }), $0) }, uniquingKeysWith: { a, _ in a })
 
         var entries: [PlannedTensor] = []
@@ -117,7 +121,9 @@ public enum ViTMapper {
             runs.append((d.assign(entries), notes))
         }
         let total = infos.count
-        let ranked = runs.sorted { $0.0.matchedCount > $1.0.matchedCount }
+        // Best first; equal counts keep the table order (a stable, deterministic ranking).
+        let ranked = runs.enumerated().sorted { ($0.element.0.matchedCount, -$0.offset) > ($1.element.0.matchedCount, -$1.offset) }
+            .map(\.element)
         let viable = ranked.filter { $0.0.missingAnchors.isEmpty }
         if let forced {
             let mine = ranked.filter { $0.0.dialect.convention == forced }

@@ -99,11 +99,22 @@ struct RoundTripTests {
         }
     }
 
+    @Test("vit-pytorch 0.35 (PreNorm): 3-D tokens, a bare Linear patch embedding, mlp_head = LayerNorm + Linear", arguments: 0..<3)
+    func vitPytorchPreNorm(_ k: Int) throws {
+        let s = Self.sizes[k]
+        let c = ViTConfig(imageSize: s.grid.map { $0 * s.patch }, patchSize: [s.patch, s.patch], embedDim: s.d, depth: s.depth,
+                          numHeads: s.heads, attnDim: s.heads * 8, mlpHiddenDim: 2 * s.d, qkvBias: false, finalNorm: false,
+                          fcNorm: true, patchEmbed: .linear, layerNormEps: 1e-5, numClasses: max(s.classes, 1))
+        let m = Synthetic(c)
+        let r = try roundTrip(m, m.vitPytorchPreNorm(), expected: c, convention: .vitPytorch, options: MappingOptions(heads: s.heads))
+        #expect(r.report.dialect == "vit-pytorch 0.35 (PreNorm)")
+    }
+
     @Test("hand-written nn.TransformerEncoderLayer models, under any container prefix", arguments: 0..<3)
     func torchMHA(_ k: Int) throws {
         let s = Self.sizes[k]
         let c = ViTConfig(imageSize: s.grid.map { $0 * s.patch }, patchSize: [s.patch, s.patch], embedDim: s.d, depth: s.depth,
-                          numHeads: s.heads, mlpHiddenDim: 2 * s.d, preLogitsDim: s.d, preLogitsActivation: .gelu,
+                          numHeads: s.heads, mlpHiddenDim: 2 * s.d, finalNorm: false, fcNorm: true, preLogitsDim: s.d, preLogitsActivation: .gelu,
                           layerNormEps: 1e-5, numClasses: max(s.classes, 1))
         let m = Synthetic(c)
         for (container, head) in [("encoder.layers", "mlp_head"), ("transformer.layers", "head"), ("model.transformer_encoder.layers", "classifier")] {
@@ -119,7 +130,7 @@ struct RoundTripTests {
         let image = [s.grid[0] * s.patch * 2, s.grid[1] * s.patch]
         let c = ViTConfig(imageSize: image, patchSize: [s.patch, s.patch], embedDim: s.d, depth: s.depth,
                           numHeads: s.heads, attnDim: 8 * s.heads, mlpHiddenDim: 2 * s.d, qkvBias: false,
-                          patchEmbed: .linear, layerNormEps: 1e-5, numClasses: max(s.classes, 1))
+                          finalNorm: false, fcNorm: true, patchEmbed: .linear, layerNormEps: 1e-5, numClasses: max(s.classes, 1))
         let m = Synthetic(c)
         let r = try roundTrip(m, m.einops(), expected: c, convention: .einops,
                               options: MappingOptions(heads: s.heads, imageSize: image))

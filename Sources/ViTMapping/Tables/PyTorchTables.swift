@@ -7,6 +7,7 @@ extension Dialect {
         rules: [
             Rule("cls_token", .clsToken), Rule("reg_token", .regToken), Rule("dist_token", .distToken),
             Rule("pos_embed", .posEmbed),
+            Rule("mask_token", .noEquivalent("mask token (masked image modelling only)")),
         ]
         + Rule.layer("patch_embed.norm_pre", Part.patchNormPre)
         + Rule.layer("patch_embed.proj", Part.patchProj)
@@ -91,7 +92,8 @@ extension Dialect {
          Rule("{vit.|}embeddings.mask_token", .noEquivalent("HF mask token (masked image modelling only)"))]
         + Rule.layer("{vit.|}embeddings.patch_embeddings.projection", Part.patchProj)
         + Rule.layer("{vit.|}layernorm", Part.norm)
-        + Rule.layer("{vit.|}pooler.dense", { _ in Part.noEquivalent("HF pooler (Linear + tanh on the class token)") })
+        // The pooler (Linear + tanh on the class token) is pre_logits when there is no classifier.
+        + Rule.layer("{vit.|}pooler.dense", Part.pooler)
         + Rule.layer("classifier", Part.head)
 
     private static let huggingFaceTraits = Traits(

@@ -154,6 +154,29 @@ struct Synthetic {
         return s
     }
 
+    // MARK: vit-pytorch 0.35 (PreNorm era; names checked against vit-pytorch 0.35.8)
+
+    func vitPytorchPreNorm() -> Stored {
+        var s = Stored()
+        let d = config.embedDim, c = config.inChannels, p = config.patchSize
+        s.add("pos_embedding", v("pos_embed"))
+        s.add("cls_token", v("cls_token"))
+        s.add("to_patch_embedding.1.weight", v("patch_embed.proj.weight").transposed([0, 2, 3, 1]).reshaped([d, p[0] * p[1] * c]))
+        s.add("to_patch_embedding.1.bias", v("patch_embed.proj.bias"))
+        for i in 0..<config.depth {
+            let b = "blocks.\(i).", t = "transformer.layers.\(i)."
+            for q in ["weight", "bias"] { s.add(t + "0.norm.\(q)", v(b + "norm1.\(q)")) }
+            s.add(t + "0.fn.to_qkv.weight", v(b + "attn.qkv.weight"))
+            for q in ["weight", "bias"] { s.add(t + "0.fn.to_out.0.\(q)", v(b + "attn.proj.\(q)")) }
+            for q in ["weight", "bias"] { s.add(t + "1.norm.\(q)", v(b + "norm2.\(q)")) }
+            for q in ["weight", "bias"] { s.add(t + "1.fn.net.0.\(q)", v(b + "mlp.fc1.\(q)")) }
+            for q in ["weight", "bias"] { s.add(t + "1.fn.net.3.\(q)", v(b + "mlp.fc2.\(q)")) }
+        }
+        for q in ["weight", "bias"] { s.add("mlp_head.0.\(q)", v("fc_norm.\(q)")) }
+        for q in ["weight", "bias"] { s.add("mlp_head.1.\(q)", v("head.\(q)")) }
+        return s
+    }
+
     // MARK: hand-written on nn.TransformerEncoderLayer (the fixture helper's TutorialViT layout)
 
     func torchMHA(container: String = "encoder.layers", head: String = "mlp_head") -> Stored {
@@ -174,7 +197,7 @@ struct Synthetic {
             }
         }
         // Sequential(LayerNorm, Linear, GELU, Linear): entries 0, 1, 3.
-        for q in ["weight", "bias"] { s.add("\(head).0.\(q)", v("norm.\(q)")) }
+        for q in ["weight", "bias"] { s.add("\(head).0.\(q)", v("fc_norm.\(q)")) }
         for q in ["weight", "bias"] { s.add("\(head).1.\(q)", v("pre_logits.fc.\(q)")) }
         for q in ["weight", "bias"] { s.add("\(head).3.\(q)", v("head.\(q)")) }
         return s
@@ -198,7 +221,7 @@ struct Synthetic {
             for q in ["weight", "bias"] { s.add(b + "ff.net.1.\(q)", v(b + "mlp.fc1.\(q)")) }
             for q in ["weight", "bias"] { s.add(b + "ff.net.3.\(q)", v(b + "mlp.fc2.\(q)")) }
         }
-        for q in ["weight", "bias"] { s.add("head.0.\(q)", v("norm.\(q)")) }
+        for q in ["weight", "bias"] { s.add("head.0.\(q)", v("fc_norm.\(q)")) }
         for q in ["weight", "bias"] { s.add("head.1.\(q)", v("head.\(q)")) }
         return s
     }
