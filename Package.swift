@@ -5,6 +5,7 @@ import PackageDescription
 // 1. CHDF5, CBLAS          system libraries + shims
 // 2. ViTTensor             dtypes, shapes, tensors, checkpoint protocol
 //    ViTSafetensors, ViTHDF5, ViTNumpy, ViTBin   one target per container format
+//    ViTZip (+ CZlib) → ViTNpz (.npz), ViTTorch (torch.save zip)
 //    ViTFormats            format detection / opening any checkpoint
 // 3. ViTModel              config, weights, forward, resizer, summary (no files)
 // 4. ViTMapping            conventions -> canonical timm layout, config inference
@@ -14,7 +15,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "ViTKit", targets: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy", "ViTBin",
-                                           "ViTFormats", "ViTModel", "ViTMapping"]),
+                                           "ViTZip", "ViTNpz", "ViTTorch", "ViTFormats", "ViTModel", "ViTMapping"]),
         .executable(name: "vit-run", targets: ["vit-run"]),
         .executable(name: "vit-convert", targets: ["vit-convert"]),
         .executable(name: "vit-summary", targets: ["vit-summary"]),
@@ -28,12 +29,17 @@ let package = Package(
                        providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "ViTTensor"),
         .target(name: "ViTSafetensors", dependencies: ["ViTTensor"]),
         .target(name: "ViTHDF5", dependencies: ["ViTTensor", "CHDF5"]),
         .target(name: "ViTNumpy", dependencies: ["ViTTensor"]),
         .target(name: "ViTBin", dependencies: ["ViTTensor"]),
+        .target(name: "ViTZip", dependencies: ["ViTTensor", "CZlib"]),
+        .target(name: "ViTNpz", dependencies: ["ViTTensor", "ViTZip", "ViTNumpy"]),
+        .target(name: "ViTTorch", dependencies: ["ViTTensor", "ViTZip"]),
         .target(name: "ViTFormats", dependencies: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy", "ViTBin"]),
 
         .target(name: "ViTModel", dependencies: ["ViTTensor", "CBLAS"]),
@@ -63,6 +69,10 @@ let package = Package(
         .testTarget(name: "ViTModelTests", dependencies: ["ViTModel", "ViTSafetensors", "ViTNumpy"]),
         .testTarget(name: "ViTBinTests", dependencies: ["ViTBin"]),
         .testTarget(name: "ViTMappingTests", dependencies: ["ViTMapping", "ViTNumpy", "ViTFormats", "ViTHDF5", "ViTModel"]),
+        .target(name: "ViTZipTestSupport", path: "Tests/ViTZipTestSupport"),  // hand-built ZIP bytes for tests
+        .testTarget(name: "ViTZipTests", dependencies: ["ViTZip", "ViTZipTestSupport"]),
+        .testTarget(name: "ViTNpzTests", dependencies: ["ViTNpz", "ViTZip", "ViTNumpy", "ViTZipTestSupport"]),
+        .testTarget(name: "ViTTorchTests", dependencies: ["ViTTorch", "ViTZip", "ViTZipTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ViTFormats", "ViTNumpy", "vit-run"]),
         .testTarget(name: "HardeningTests", dependencies: [
             "ViTFormats", "ViTSafetensors", "ViTBin", "ViTNumpy", "ViTModel", "ViTMapping",

@@ -30,8 +30,13 @@ public struct NpyFile: Sendable {
         self.tensor = try NpyFile.normalize(raw, header: header)
     }
 
-    /// Byte-swaps big-endian data and reorders Fortran-order data into C order.
-    static func normalize(_ t: Tensor, header: NpyHeader) throws -> Tensor {
+    /// Byte-swaps big-endian data and reorders Fortran-order data into C order (a copy);
+    /// returns `t` itself when it is already little-endian C order.
+    /// - Parameters:
+    ///   - t: the array's data exactly as stored, viewed with the header's dtype and shape.
+    ///   - header: the header that describes `t` (byte order and memory order).
+    /// - Throws: `TensorError` when `t` does not hold the shape's bytes.
+    public static func normalize(_ t: Tensor, header: NpyHeader) throws -> Tensor {
         if !header.bigEndian && !header.fortranOrder { return t }
         let size = t.dtype.byteSize
         var bytes = t.bytes
