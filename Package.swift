@@ -61,6 +61,7 @@ let package = Package(
         .executableTarget(name: "fuzz-safetensors", dependencies: ["ViTSafetensors"], path: "Fuzz/fuzz-safetensors"),
         .executableTarget(name: "fuzz-bin", dependencies: ["ViTBin"], path: "Fuzz/fuzz-bin"),
         .executableTarget(name: "fuzz-npy", dependencies: ["ViTNumpy"], path: "Fuzz/fuzz-npy"),
+        .executableTarget(name: "fuzz-pickle", dependencies: ["ViTTorch", "ViTZip"], path: "Fuzz/fuzz-pickle"),
 
         .testTarget(name: "ViTTensorTests", dependencies: ["ViTTensor"]),
         .testTarget(name: "ViTNumpyTests", dependencies: ["ViTNumpy"]),
@@ -76,6 +77,6 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["ViTFormats", "ViTNumpy", "vit-run"]),
         .testTarget(name: "HardeningTests", dependencies: [
             "ViTFormats", "ViTSafetensors", "ViTBin", "ViTNumpy", "ViTModel", "ViTMapping",
-            "fuzz-safetensors", "fuzz-bin", "fuzz-npy"]),
+            "fuzz-safetensors", "fuzz-bin", "fuzz-npy", "fuzz-pickle"]),
     ]
 )

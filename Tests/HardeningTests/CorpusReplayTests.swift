@@ -8,8 +8,9 @@ import ViTTensor
 
 /// The committed fuzz corpora: seeds (valid files the fuzzers start from) and every input that ever
 /// crashed a fuzz target (tools/fuzz-corpus/TARGET/crashes), replayed through the library's file API
-/// and through the replayer executables. A crash input must now be refused with the format's error,
-/// naming the file.
+/// (safetensors, .bin, .npy) and through the replayer executables (all four; a pickle is a `data.pkl`
+/// that only the replayer wraps into a checkpoint). A crash input must now be refused with the format's
+/// error, naming the file.
 @Suite("fuzz corpora: seeds open, every past crash input is refused with an error")
 struct CorpusReplayTests {
     /// The files in tools/fuzz-corpus/TARGET/KIND (seeds or crashes), sorted.
@@ -63,11 +64,25 @@ struct CorpusReplayTests {
         }
     }
 
-    @Test("the replayer executable runs every seed and crash input to completion", arguments: ["safetensors", "bin", "npy"])
+    @Test("the replayer executable runs every seed and crash input to completion", arguments: ["safetensors", "bin", "npy", "pickle"])
     func replayerRuns(target: String) throws {
-        let files = Self.corpus(target, "seeds") + Self.corpus(target, "crashes")
+        let crashes = Self.corpus(target, "crashes")
+        let files = Self.corpus(target, "seeds") + crashes
         let run = try runChild(product("fuzz-\(target)"), files)
         #expect(run.succeeded, "fuzz-\(target) ended with \(String(describing: run.exitStatus)) / signal \(String(describing: run.signal)): \(run.stderr)")
-        #expect(run.stdout.split(separator: "\n").count == files.count)
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == files.count)
+        for path in crashes {
+            #expect(lines.contains { $0.hasPrefix("\(path): ") && $0.contains("refused: \(path)") }, "\(path) was not refused")
+        }
+    }
+
+    @Test("the pickle seeds read, except the two that name refused globals")
+    func pickleSeeds() throws {
+        let seeds = Self.corpus("pickle", "seeds")
+        let run = try runChild(product("fuzz-pickle"), seeds)
+        let refused = run.stdout.split(separator: "\n").filter { $0.contains(", refused: ") }
+        #expect(seeds.count == 9 && refused.count == 2, "\(run.stdout)")
+        #expect(refused.allSatisfy { $0.contains("is not on ViTKit's allow-list") })
     }
 }
