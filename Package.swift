@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "ViTTorchTests", dependencies: ["ViTTorch", "ViTZip", "ViTZipTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ViTFormats", "ViTNumpy", "vit-run"]),
         .testTarget(name: "HardeningTests", dependencies: [
-            "ViTFormats", "ViTSafetensors", "ViTBin", "ViTNumpy", "ViTModel", "ViTMapping",
-            "fuzz-safetensors", "fuzz-bin", "fuzz-npy", "fuzz-pickle"]),
+            "ViTFormats", "ViTSafetensors", "ViTBin", "ViTNumpy", "ViTModel", "ViTMapping", "ViTTorch",
+            "ViTZipTestSupport", "fuzz-safetensors", "fuzz-bin", "fuzz-npy", "fuzz-pickle"]),
     ]
 )
