@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "ViTZip", dependencies: ["ViTTensor", "CZlib"]),
         .target(name: "ViTNpz", dependencies: ["ViTTensor", "ViTZip", "ViTNumpy"]),
         .target(name: "ViTTorch", dependencies: ["ViTTensor", "ViTZip"]),
-        .target(name: "ViTFormats", dependencies: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy", "ViTBin"]),
+        .target(name: "ViTFormats", dependencies: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy", "ViTBin", "ViTNpz", "ViTTorch"]),
 
         .target(name: "ViTModel", dependencies: ["ViTTensor", "CBLAS"]),
         .target(name: "ViTMapping", dependencies: ["ViTTensor", "ViTHDF5", "ViTFormats", "ViTModel"]),

@@ -15,10 +15,14 @@ public enum CheckpointFormat: String, Sendable, CaseIterable {
     case hdf5
     /// ViTKit's native `.bin`.
     case vitkitBin = "vitkit-bin"
+    /// A NumPy `.npz` archive (e.g. Google's original JAX ViT checkpoints).
+    case npz
+    /// A PyTorch `torch.save` file (zip format; legacy pre-1.6 files are refused with advice).
+    case torch
 
     /// What `--help` and error messages list as readable.
     public static let readableDescription =
-        "safetensors (file, *.safetensors.index.json, or a folder), HDF5 (.h5/.hdf5/.keras weights), ViTKit .bin"
+        "safetensors (file, *.safetensors.index.json, or a folder), HDF5 (.h5/.hdf5/Keras weights), PyTorch torch.save (.pth/.pt), NumPy .npz, ViTKit .bin"
 }
 
 /// Errors of format detection and opening.

@@ -1,5 +1,7 @@
 import ViTBin
 import ViTHDF5
+import ViTNpz
+import ViTTorch
 import ViTSafetensors
 import ViTTensor
 
@@ -16,6 +18,10 @@ public enum CheckpointOpener {
             return try HDF5File(path: path)
         case .vitkitBin:
             return try BinFile(path: path)
+        case .npz:
+            return try NpzArchive(path: path)
+        case .torch:
+            return try TorchCheckpoint(path: path)
         }
     }
 }

@@ -4,6 +4,9 @@ import Glibc
 import Foundation
 import ViTBin
 import ViTHDF5
+import ViTNpz
+import ViTTorch
+import ViTZip
 import ViTTensor
 
 /// Detects checkpoint formats from file content.
@@ -22,6 +25,11 @@ public enum FormatDetection {
         if (try? HDF5File.signatureOffset(ofFileAt: path)) != nil { return .hdf5 }
         if looksLikeBin(head) { return .vitkitBin }
         if looksLikeSafetensors(head) { return .safetensors }
+        if ZipArchive.hasSignature(head) {
+            if TorchCheckpoint.looksLikeTorchZip(path: path) { return .torch }
+            if NpzArchive.looksLikeNpz(path: path) { return .npz }
+        }
+        if TorchCheckpoint.looksLikeLegacyTorch(prefix: head) { return .torch }
         if let first = head.first(where: { !isJSONSpace($0) }), first == UInt8(ascii: "{") {
             if isSafetensorsIndex(path: path, size: size) { return .safetensorsIndex }
             throw FormatError.notAnIndex(path: path)

@@ -78,3 +78,15 @@ struct BinDetectionTests {
         #expect(try CheckpointOpener.open(p).formatName == "vitkit-bin")
     }
 }
+
+@Suite("torch.save and npz detection")
+struct ZipFormatDetectionTests {
+    @Test("a torch.save zip, a legacy torch file and an npz archive are told apart by content")
+    func zips() throws {
+        #expect(try FormatDetection.detect(path: fixture("sources/torch/plain.pth")) == .torch)
+        #expect(try FormatDetection.detect(path: fixture("sources/torch/legacy.pth")) == .torch)
+        #expect(try FormatDetection.detect(path: fixture("sources/jax/original.npz")) == .npz)
+        #expect(try CheckpointOpener.open(fixture("sources/jax/big_vision.npz")).formatName == "npz")
+        #expect(try CheckpointOpener.open(fixture("sources/torch/wrapped.pth")).formatName == "torch-zip")
+    }
+}

@@ -91,3 +91,27 @@ struct RunCLITests {
         #expect(r.stderr.contains("/nonexistent/m.safetensors"))
     }
 }
+
+@Suite("vit-run on torch.save files")
+struct RunTorchCLITests {
+    @Test("plain and wrapped (module.-prefixed) torch.save files give timm's logits within 1e-4 relative",
+          arguments: ["plain.pth", "wrapped.pth"])
+    func torchLogits(file: String) throws {
+        let dir = fixture("sources/tiny_vit")
+        let out = makeTempFolder() + "/logits.npy"
+        let r = try runTool("vit-run", [fixture("sources/torch/\(file)"), "--input", "\(dir)/input.npy", "--output", out, "--heads", "2"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let got = try NpyFile(path: out).tensor.floats()
+        let want = try NpyFile(path: "\(dir)/logits.npy").tensor.floats()
+        #expect(relativeError(got, want) <= logitTolerance)
+    }
+
+    @Test("a pickle that calls os.system is refused naming the global, and nothing runs")
+    func evil() throws {
+        let marker = makeTempFolder() + "/pwned"
+        let r = try runTool("vit-run", [fixture("sources/torch/evil.pth"), "--input", fixture("sources/tiny_vit/input.npy")])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("posix.system") && r.stderr.contains("nothing was executed"))
+        #expect(!FileManager.default.fileExists(atPath: marker))
+    }
+}
