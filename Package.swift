@@ -62,6 +62,7 @@ let package = Package(
         .executableTarget(name: "fuzz-bin", dependencies: ["ViTBin"], path: "Fuzz/fuzz-bin"),
         .executableTarget(name: "fuzz-npy", dependencies: ["ViTNumpy"], path: "Fuzz/fuzz-npy"),
         .executableTarget(name: "fuzz-pickle", dependencies: ["ViTTorch", "ViTZip"], path: "Fuzz/fuzz-pickle"),
+        .executableTarget(name: "fuzz-zip", dependencies: ["ViTZip", "ViTNpz", "ViTTorch"], path: "Fuzz/fuzz-zip"),
 
         .testTarget(name: "ViTTensorTests", dependencies: ["ViTTensor"]),
         .testTarget(name: "ViTNumpyTests", dependencies: ["ViTNumpy"]),
@@ -77,6 +78,6 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["ViTFormats", "ViTNumpy", "vit-run"]),
         .testTarget(name: "HardeningTests", dependencies: [
             "ViTFormats", "ViTSafetensors", "ViTBin", "ViTNumpy", "ViTModel", "ViTMapping", "ViTTorch",
-            "ViTNpz", "ViTHDF5", "ViTZipTestSupport", "fuzz-safetensors", "fuzz-bin", "fuzz-npy", "fuzz-pickle"]),
+            "ViTNpz", "ViTHDF5", "ViTZipTestSupport", "fuzz-safetensors", "fuzz-bin", "fuzz-npy", "fuzz-pickle", "fuzz-zip"]),
     ]
 )
