@@ -43,3 +43,9 @@ func exists(_ path: String) -> Bool {
     var st = stat()
     return lstat(path, &st) == 0
 }
+
+/// `stat` of `path`, or nil when it does not exist.
+func statOf(_ path: String) -> stat? {
+    var st = stat()
+    return stat(path, &st) == 0 ? st : nil
+}
