@@ -47,3 +47,22 @@ struct ErrorNamingTests {
         }
     }
 }
+
+/// A sharded checkpoint's index is untrusted too: it may not point outside its folder.
+@Suite("hostile index files: shard names may not leave the checkpoint's folder")
+struct HostileIndexTests {
+    @Test("an index naming a shard by an absolute path or through '..' is refused, naming the index")
+    func traversal() throws {
+        let folder = makeTempFolder("index")
+        defer { removeFolder(folder) }
+        try writeRandomCheckpoint(folder + "/outside.safetensors", [TensorInfo(name: "w", dtype: .f32, shape: [2])], seed: 5)
+        try FileManager.default.createDirectory(atPath: folder + "/model", withIntermediateDirectories: true)
+        let index = folder + "/model/model.safetensors.index.json"
+        for shard in ["../outside.safetensors", folder + "/outside.safetensors", "sub/../../outside.safetensors", "..", ""] {
+            try writeFile(index, Array(#"{"metadata":{},"weight_map":{"w":"\#(shard)"}}"#.utf8))
+            let error = thrownError { _ = try CheckpointOpener.open(index) }
+            #expect(error != nil, "\(shard) was followed")
+            if let error { #expect("\(error)".contains(index), "\(shard): \(error)") }
+        }
+    }
+}
