@@ -9,13 +9,16 @@ import PackageDescription
 //    ViTFormats            format detection / opening any checkpoint
 // 3. ViTModel              config, weights, forward, resizer, summary (no files)
 // 4. ViTMapping            conventions -> canonical timm layout, config inference
+//    ViTConvert            streaming conversion to .bin/.safetensors/.h5 (vit-convert's library)
+//    ViTInspect            checkpoint statistics and canonical diffs (vit-summary --stats/--diff)
 // 5. executables           vit-run, vit-convert, vit-summary, vit-bench
 let package = Package(
     name: "ViTKit",
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "ViTKit", targets: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy", "ViTBin",
-                                           "ViTZip", "ViTNpz", "ViTTorch", "ViTFormats", "ViTModel", "ViTMapping"]),
+                                           "ViTZip", "ViTNpz", "ViTTorch", "ViTFormats", "ViTModel", "ViTMapping",
+                                           "ViTConvert", "ViTInspect"]),
         .executable(name: "vit-run", targets: ["vit-run"]),
         .executable(name: "vit-convert", targets: ["vit-convert"]),
         .executable(name: "vit-summary", targets: ["vit-summary"]),
@@ -45,15 +48,19 @@ let package = Package(
         .target(name: "ViTModel", dependencies: ["ViTTensor", "CBLAS"]),
         .target(name: "ViTMapping", dependencies: ["ViTTensor", "ViTHDF5", "ViTFormats", "ViTModel"]),
 
+        .target(name: "ViTConvert", dependencies: [
+            "ViTMapping", "ViTFormats", "ViTSafetensors", "ViTHDF5", "ViTBin", "ViTModel", "ViTTensor"]),
+        .target(name: "ViTInspect", dependencies: ["ViTTensor", "ViTFormats", "ViTModel", "ViTMapping"]),
+
         .target(name: "ViTCLI", dependencies: [
             "ViTMapping", "ViTFormats", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .executableTarget(name: "vit-run", dependencies: [
             "ViTCLI", "ViTMapping", "ViTNumpy", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-convert", dependencies: [
-            "ViTCLI", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "ViTCLI", "ViTConvert", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-summary", dependencies: [
-            "ViTCLI", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "ViTCLI", "ViTMapping", "ViTInspect", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-bench", dependencies: [
             "ViTCLI", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
@@ -75,9 +82,13 @@ let package = Package(
         .testTarget(name: "ViTZipTests", dependencies: ["ViTZip", "ViTZipTestSupport"]),
         .testTarget(name: "ViTNpzTests", dependencies: ["ViTNpz", "ViTZip", "ViTNumpy", "ViTZipTestSupport"]),
         .testTarget(name: "ViTTorchTests", dependencies: ["ViTTorch", "ViTZip", "ViTZipTestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["ViTFormats", "ViTNumpy", "vit-run"]),
+        .testTarget(name: "ViTConvertTests", dependencies: ["ViTConvert", "ViTNumpy", "ViTBin", "ViTSafetensors"]),
+        .testTarget(name: "ViTInspectTests", dependencies: ["ViTInspect", "ViTSafetensors"]),
+        .testTarget(name: "CLITests", dependencies: ["ViTFormats", "ViTNumpy", "ViTSafetensors", "vit-run", "vit-summary",
+                                                     "vit-convert"]),
         .testTarget(name: "HardeningTests", dependencies: [
             "ViTFormats", "ViTSafetensors", "ViTBin", "ViTNumpy", "ViTModel", "ViTMapping", "ViTTorch",
-            "ViTNpz", "ViTHDF5", "ViTZipTestSupport", "fuzz-safetensors", "fuzz-bin", "fuzz-npy", "fuzz-pickle", "fuzz-zip"]),
+            "ViTNpz", "ViTHDF5", "ViTZipTestSupport", "fuzz-safetensors", "fuzz-bin", "fuzz-npy", "fuzz-pickle", "fuzz-zip",
+            "vit-convert"]),
     ]
 )

@@ -32,6 +32,7 @@ struct BoundModel: Sendable {
             throw MappingError.duplicateRole(file: file, canonical: role.canonicalName,
                                              sources: sources.map(\.info.name))
         }
+        try Self.checkStackDepths(a, file: file)
         var roles = a.bindings
         let blocks = Set(roles.keys.compactMap(\.block)).sorted()
         for b in blocks {
@@ -67,6 +68,26 @@ struct BoundModel: Sendable {
         self.roles = roles
     }
 
+    /// The stacked tensors of a scanned model must each have a depth axis, all of the same length (that of the
+    /// query kernel when there is one), else the blocks they describe would not line up.
+    /// - Throws: `MappingError.unexpectedShape` naming the first stack (by name) without a depth axis or of
+    ///   another depth.
+    private static func checkStackDepths(_ a: Assignment, file: String) throws {
+        var stacks: [String: TensorInfo] = [:]
+        for s in a.bindings.values.joined() where s.slice != nil { stacks[s.info.name] = s.info }
+        let sorted = stacks.values.sorted { $0.name < $1.name }
+        for info in sorted where info.shape.isEmpty {
+            throw MappingError.unexpectedShape(file: file, tensor: info.name,
+                                               expected: "a stack (depth, …) of every block's parameter", found: info.shape)
+        }
+        guard let reference = a.bindings[Role(.q(.weight), block: 0)]?.first(where: { $0.slice != nil })?.info ?? sorted.first else { return }
+        let depth = reference.shape.first ?? 0
+        for info in sorted where info.shape.first != depth {
+            throw MappingError.unexpectedShape(file: file, tensor: info.name,
+                                               expected: "a stack of \(depth) blocks on its first axis, as \(reference.name) has", found: info.shape)
+        }
+    }
+
     func sources(_ part: Part, block: Int? = nil) -> [SourceTensor]? { roles[Role(part, block: block)] }
     func has(_ part: Part, block: Int? = nil) -> Bool { roles[Role(part, block: block)] != nil }
 
@@ -97,9 +118,17 @@ struct BoundModel: Sendable {
     }
 
     private func transform(_ s: SourceTensor, patch: PatchGeometry?) throws -> TensorTransform? {
-        let shape = s.info.shape
+        guard let i = s.slice else { return try layoutTransform(s, patch: patch) }
+        // (`checkStackDepths` made sure a stack has its depth axis.)
+        return try layoutTransform(s, patch: patch).map { .slice(index: i, then: $0) }
+    }
+
+    /// The transform of one block's part as its layout stores it (for a stacked tensor, of its slice).
+    private func layoutTransform(_ s: SourceTensor, patch: PatchGeometry?) throws -> TensorTransform? {
+        let shape = s.shape
         func bad(_ expected: String) -> MappingError {
-            .unexpectedShape(file: file, tensor: s.info.name, expected: expected, found: shape)
+            .unexpectedShape(file: file, tensor: s.info.name,
+                             expected: s.slice == nil ? expected : "a stack (depth, …) of \(expected)", found: s.info.shape)
         }
         switch s.layout {
         case .canonical:

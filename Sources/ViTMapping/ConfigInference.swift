@@ -102,7 +102,7 @@ enum ConfigInference {
         // Grid and image size: options, then metadata, then a square grid.
         var noEmbedClass = false
         let imageSize: [Int]
-        let given: Fact<[Int]>? = options.imageSize.map { Fact(value: $0, key: "--image-size") } ?? facts.imageSize
+        let given: Fact<[Int]>? = options.imageSize.map { Fact(value: $0, key: "--source-image-size") } ?? facts.imageSize
         if let given {
             let g = given.value
             guard g.count == 2, g[0] > 0, g[1] > 0, g[0] % patch.patch[0] == 0, g[1] % patch.patch[1] == 0 else {
@@ -157,6 +157,10 @@ enum ConfigInference {
             } else { pool = .token }
         case .classTokenElseMean:
             pool = classToken ? .token : .avg
+            if !classToken, [.jax, .bigVision].contains(m.dialect.convention) {
+                notes.append("no class token: mean of the tokens after encoder_norm (classifier/pool_type 'gap'; "
+                             + "big_vision's rare pool_type '0', which reads token 0, has the same weights)")
+            }
             if classToken, [.torchMHA, .einops].contains(m.dialect.convention) || m.dialect.name == Dialect.vitPytorchPreNorm.name {
                 notes.append("pooling: the class token (the weights cannot show a different pooling)")
             }
@@ -257,11 +261,14 @@ enum ConfigInference {
     private static func inferHeads(_ m: BoundModel, attnDim: Int, blocks: [Int], facts: MetadataFacts,
                                    options: MappingOptions) throws -> (Int, InferenceReport.HeadsSource) {
         var found: (Int, InferenceReport.HeadsSource, String)?
-        // A JAX/Keras per-head kernel (D, H, hd) carries the heads in its shape.
-        for b in blocks {
-            if let q = m.sources(.qkv(.weight), block: b)?.first, q.layout == .denseKernel, q.info.shape.count == 3 {
-                found = (q.info.shape[1], .weights(tensor: q.info.name), q.info.name)
-                break
+        // A JAX/Keras per-head kernel (D, H, hd) carries the heads in its shape (also when a q/k/v part is
+        // missing, so that the missing part is what gets reported).
+        search: for b in blocks {
+            for part in [Part.qkv(.weight), .q(.weight), .k(.weight), .v(.weight)] {
+                if let q = m.sources(part, block: b)?.first, q.layout == .denseKernel, q.shape.count == 3 {
+                    found = (q.shape[1], .weights(tensor: q.info.name), q.info.name)
+                    break search
+                }
             }
         }
         if found == nil, let f = facts.heads { found = (f.value, .metadata(key: f.key), f.key) }

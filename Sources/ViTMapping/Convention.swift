@@ -18,6 +18,12 @@ public enum Convention: String, CaseIterable, Sendable, Codable {
     case kerasLegacy = "keras-legacy"
     /// Keras 3 `.weights.h5` (structural `layers/<class>/vars/<n>` paths, real names in `name` attributes).
     case keras3
+    /// Google's original JAX ViT `.npz` (google-research/vision_transformer: `Transformer/encoderblock_{i}`,
+    /// `MultiHeadDotProductAttention_1`, `Transformer/posembed_input/pos_embedding`), optionally under `opt/target/`.
+    case jax
+    /// big_vision JAX ViT `.npz` (top-level `pos_embedding`, `MultiHeadDotProductAttention_0`; unscanned or scanned
+    /// with a leading depth axis), optionally under `params/` or `params/img/`.
+    case bigVision = "big-vision"
 
     /// A one-line description for help texts.
     public var summary: String {
@@ -30,6 +36,8 @@ public enum Convention: String, CaseIterable, Sendable, Codable {
         case .einops: return "hand-written einops-style PyTorch"
         case .kerasLegacy: return "Keras 2 / legacy .h5 with vit-keras (JAX) names"
         case .keras3: return "Keras 3 .weights.h5"
+        case .jax: return "original JAX ViT .npz (google-research/vision_transformer)"
+        case .bigVision: return "big_vision JAX ViT .npz (unscanned or scanned)"
         }
     }
 

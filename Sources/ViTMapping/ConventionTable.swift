@@ -6,12 +6,19 @@ struct Rule: Sendable {
     let pattern: NamePattern
     let part: Part
     let layout: StoredLayout
+    /// The tensor holds this block part for every block along a leading depth axis (a scanned JAX model):
+    /// block `i` is slice `i`, stored in `layout`. The pattern has no `{i}`.
+    let stacked: Bool
 
-    init(_ pattern: String, _ part: Part, _ layout: StoredLayout = .canonical) {
+    init(_ pattern: String, _ part: Part, _ layout: StoredLayout = .canonical, stacked: Bool = false) {
         self.pattern = NamePattern(pattern)
         self.part = part
         self.layout = layout
+        self.stacked = stacked
     }
+
+    /// The deepest stack a stacked row binds (far beyond any real model; bounds the work a hostile header causes).
+    static let maxStackDepth = 10_000
 
     /// The `.weight` and `.bias` rows of a PyTorch layer.
     static func layer(_ stem: String, _ make: (Param) -> Part, _ layout: StoredLayout = .canonical) -> [Rule] {
@@ -96,6 +103,8 @@ enum NameSource: Sendable {
     case kerasLegacyWeightNames
     /// Keras 3: names built from the `name` attributes of the enclosing `vars` groups and the variable's index.
     case keras3LogicalNames
+    /// JAX `.npz` paths below the prefix timm's `_load_weights` detects (`opt/target/`, `params/`, `params/img/`).
+    case jaxPaths
 }
 
 /// One table variant of a convention (e.g. vit-pytorch 1.x and 0.35 are two dialects of `vit-pytorch`).
@@ -115,6 +124,11 @@ struct SourceTensor: Sendable, Equatable {
     /// The name the table matched (after unwrapping or Keras naming).
     let matchName: String
     let layout: StoredLayout
+    /// For a stacked tensor (scanned JAX models), the block's index on the leading depth axis.
+    var slice: Int? = nil
+
+    /// The shape the role's layout describes: as stored, or without the depth axis for a stacked tensor.
+    var shape: [Int] { slice == nil ? info.shape : Array(info.shape.dropFirst()) }
 }
 
 /// The result of running one dialect's table over a checkpoint's names.
@@ -127,7 +141,8 @@ struct Assignment: Sendable {
     /// Names matched as a part with no canonical equivalent, with the reason.
     var noEquivalent: [(TensorInfo, String)] = []
 
-    var matchedCount: Int { bindings.values.reduce(0) { $0 + $1.count } + noEquivalent.count }
+    /// Source tensors the table recognised (a stacked tensor counts once, not once per block).
+    var matchedCount: Int { bindings.values.reduce(0) { $0 + $1.filter { ($0.slice ?? 0) == 0 }.count } + noEquivalent.count }
 
     /// The tensors a convention always has: a patch projection, a position embedding, one attention weight.
     var missingAnchors: [String] {
@@ -155,8 +170,24 @@ extension Dialect {
         var a = Assignment(dialect: self)
         var leftovers: [(String, TensorInfo)] = []
         for (name, info) in entries {
-            guard let (rule, captures) = firstRule(matching: Array(name.utf8)), rule.part.isBlockPart == (captures.block != nil) else {
+            // A block part takes its block from the name's `{i}`, or from the depth axis of a stacked row.
+            guard let (rule, captures) = firstRule(matching: Array(name.utf8)),
+                  rule.stacked ? rule.part.isBlockPart && captures.block == nil : rule.part.isBlockPart == (captures.block != nil) else {
                 leftovers.append((name, info))
+                continue
+            }
+            if rule.stacked {
+                // One binding per block along the leading axis. A rank-0 or empty tensor binds block 0, so that
+                // binding reports it; an absurd depth is left unmatched (reported unused).
+                let depth = info.elementCount > 0 ? info.shape.first ?? 1 : 1
+                guard depth <= Rule.maxStackDepth else {
+                    leftovers.append((name, info))
+                    continue
+                }
+                for i in 0..<depth {
+                    a.bindings[Role(rule.part, block: i), default: []].append(
+                        SourceTensor(info: info, matchName: name, layout: rule.layout, slice: i))
+                }
                 continue
             }
             let source = SourceTensor(info: info, matchName: name, layout: rule.layout)

@@ -95,10 +95,10 @@ public enum MappingError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .headsConflict(f, o, found, s):
             return "\(f): --heads \(o) contradicts \(found) heads from \(s)"
         case let .cannotInferGrid(f, n):
-            return "\(f): \(n) patch tokens do not form a square grid and no metadata gives the image size; pass --image-size HxW"
+            return "\(f): \(n) patch tokens do not form a square grid and no metadata gives the image size; pass --source-image-size HxW"
         case let .cannotInferPatch(f, t, n, c):
             let cs = c.map { " with \($0) channels" } ?? ""
-            return "\(f): \(t) takes patches of \(n) values, which is not channels × P × P\(cs); pass --channels and --image-size"
+            return "\(f): \(t) takes patches of \(n) values, which is not channels × P × P\(cs); pass --channels and --source-image-size"
         case let .metadataMismatch(f, k, m, w):
             return "\(f): metadata \(k) = \(m) but the weights say \(w)"
         case let .badMetadata(f, k, m):

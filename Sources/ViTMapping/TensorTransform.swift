@@ -24,6 +24,9 @@ public indirect enum TensorTransform: Hashable, Sendable, CustomStringConvertibl
     case patchNormToCHW(patch: [Int], channels: Int)
     /// One transform per source, then concatenation along axis 0 (fusing q, k, v into qkv).
     case concatRows([TensorTransform])
+    /// Slice `index` of a stacked (depth, …) tensor (a scanned JAX model holds every block's parameter in one
+    /// tensor), then `then` on that slice (numpy `then(x[index])`). The slice is a view, not a copy.
+    case slice(index: Int, then: TensorTransform)
 
     public var description: String {
         switch self {
@@ -39,6 +42,8 @@ public indirect enum TensorTransform: Hashable, Sendable, CustomStringConvertibl
             let inner = Set(parts).count == 1 ? (parts.first.map { $0 == .identity ? "" : " of \($0)" } ?? "")
                 : " of " + parts.map(\.description).joined(separator: ", ")
             return "concat\(parts.count)\(inner)"
+        case let .slice(i, then):
+            return "depth[\(i)]" + (then == .identity ? "" : " → \(then)")
         }
     }
 
@@ -78,6 +83,9 @@ public indirect enum TensorTransform: Hashable, Sendable, CustomStringConvertibl
             return s.count == 2 && s[1] == p[0] * p[1] * c ? [s[0], c, p[0], p[1]] : nil
         case let .patchNormToCHW(p, c):
             return s.count == 1 && s[0] == p[0] * p[1] * c ? [c, p[0], p[1]] : nil
+        case let .slice(i, then):
+            guard let depth = s.first, i >= 0, i < depth else { return nil }
+            return then.outputShape([Array(s.dropFirst())])
         case .concatRows:
             return nil
         }
@@ -99,6 +107,14 @@ public indirect enum TensorTransform: Hashable, Sendable, CustomStringConvertibl
             for (t, x) in zip(parts, inputs) { outs.append(try t.apply([x], dtype: dtype, name: name)) }
             return try Permute.concatRows(outs)
         }
+        if case let .slice(i, then) = self {
+            // Slice first (a view into the stack), so only that slice is ever converted or rearranged.
+            let x = inputs[0]
+            let sliceBytes = x.byteCount / x.shape[0]
+            let view = try Tensor(dtype: x.dtype, shape: Array(x.shape.dropFirst()), storage: x.storage,
+                                  offset: x.offset + i * sliceBytes)
+            return try then.apply([view], dtype: dtype, name: name)
+        }
         let x = try inputs[0].converted(to: dtype)
         let s = x.shape
         switch self {
@@ -112,7 +128,7 @@ public indirect enum TensorTransform: Hashable, Sendable, CustomStringConvertibl
             return try Permute.permute(x, viewedAs: [s[0], p[0], p[1], c], axes: [0, 3, 1, 2])
         case let .patchNormToCHW(p, c):
             return try Permute.permute(x, viewedAs: [p[0], p[1], c], axes: [2, 0, 1])
-        case .concatRows:
+        case .concatRows, .slice:
             return x
         }
     }

@@ -155,6 +155,8 @@ public enum ViTMapper {
                 return (infos.map { (String($0.name.dropFirst(wrapper.count)), $0) }, ["every name starts with '\(wrapper)'; the prefix is ignored"])
             }
             return (infos.map { ($0.name, $0) }, [])
+        case .jaxPaths:
+            return JAXPrefix.entries(infos)
         case .kerasLegacyWeightNames, .keras3LogicalNames:
             let layout: KerasNames.Layout = d.names == .kerasLegacyWeightNames ? .legacy : .keras3
             guard let keras = context.keras, keras.layout == layout else { return nil }

@@ -46,14 +46,14 @@ struct InferenceTests {
         #expect(throws: MappingError.self) { try self.plan(keras, MappingOptions(heads: 2)) }
     }
 
-    @Test("grid: a non-square grid needs the image size, from metadata or --image-size")
+    @Test("grid: a non-square grid needs the image size, from metadata or --source-image-size")
     func nonSquare() throws {
         let c = ViTConfig(imageSize: [8, 20], patchSize: [4, 4], embedDim: 24, depth: 1, numHeads: 2, numClasses: 2)
         let s = Synthetic(c).timm()
         #expect(throws: MappingError.cannotInferGrid(file: "test.ckpt", patchTokens: 10)) { try self.plan(s, MappingOptions(heads: 2)) }
         #expect(try plan(s, MappingOptions(heads: 2, imageSize: [8, 20])).config == c)
         #expect(try plan(s, MappingOptions(heads: 2), metadata: ["image_size": "[8, 20]"]).config == c)
-        #expect(throws: MappingError.metadataMismatch(file: "test.ckpt", key: "--image-size", metadata: "8x16 (8 patches + 1 prefix tokens)",
+        #expect(throws: MappingError.metadataMismatch(file: "test.ckpt", key: "--source-image-size", metadata: "8x16 (8 patches + 1 prefix tokens)",
                                                       weights: "11 position embeddings")) {
             try self.plan(s, MappingOptions(heads: 2, imageSize: [8, 16]))
         }

@@ -50,5 +50,5 @@ extension Dialect {
 
     /// Every dialect, in the order candidates are listed.
     static let all: [Dialect] = [.timm, .torchvision, .huggingFace, .huggingFace5, .vitPytorch, .vitPytorchPreNorm,
-                                 .torchMHA, .einops, .kerasLegacy, .keras3]
+                                 .torchMHA, .einops, .kerasLegacy, .keras3, .jax, .bigVision, .bigVisionScanned]
 }

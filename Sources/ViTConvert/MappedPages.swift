@@ -1,0 +1,87 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ViTTensor
+
+/// Keeps a streaming conversion's resident memory near one tensor when the input is memory-mapped.
+///
+/// Reading a tensor through a mapping makes its file pages resident in this process, and they stay
+/// counted in its RSS until the mapping goes away, so a 350 MB input would end with 350 MB resident.
+/// After a tensor has been written, `MADV_DONTNEED` drops its pages from this process (they remain in
+/// the kernel's page cache, clean, and are read again only if touched again). The mapping is
+/// read-only and private, so nothing is lost.
+enum MappedPages {
+    static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+
+    /// `MADV_POPULATE_READ` (Linux 5.14): map a range's pages in one call instead of one fault per few pages.
+    static let populateRead: Int32 = 22
+
+    /// Maps a memory-mapped tensor's pages ahead of a sequential read (nothing for heap tensors). On the
+    /// ViT-B benchmark this halves the time `write(2)` spends copying out of the mapping; on a kernel
+    /// without `MADV_POPULATE_READ` the call fails harmlessly and pages are faulted in as usual.
+    /// - Parameter tensor: a tensor that may be a view into a mapping.
+    static func populate(_ tensor: Tensor) {
+        populate(tensor.storage, offset: tensor.offset, count: tensor.byteCount)
+    }
+
+    /// Maps the pages of `storage[offset ..< offset + count]` (nothing for heap storage).
+    static func populate(_ storage: ByteStorage, offset: Int, count: Int) {
+        guard let (start, length) = pageRange(storage, offset: offset, count: count) else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), length, populateRead)
+    }
+
+    /// Drops the resident pages of a memory-mapped tensor's bytes (nothing for heap tensors).
+    /// - Parameter tensor: a tensor that may be a view into a mapping.
+    static func release(_ tensor: Tensor) {
+        release(tensor.storage, offset: tensor.offset, count: tensor.byteCount)
+    }
+
+    /// Drops the resident pages of `storage[offset ..< offset + count]` (nothing for heap storage).
+    static func release(_ storage: ByteStorage, offset: Int, count: Int) {
+        guard let (start, length) = pageRange(storage, offset: offset, count: count) else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), length, MADV_DONTNEED)
+    }
+
+    /// The whole pages covering `storage[offset ..< offset + count]` (nil for heap storage or no bytes).
+    static func pageRange(_ storage: ByteStorage, offset: Int, count: Int) -> (UInt, Int)? {
+        guard storage.isMapped, count > 0, offset >= 0, offset + count <= storage.count, let base = storage.base else { return nil }
+        let start = UInt(bitPattern: base + offset)
+        let mask = UInt(pageSize - 1)
+        let low = start & ~mask
+        // A mapping always spans whole pages, so rounding the end up stays inside it.
+        let high = (start + UInt(count) + mask) & ~mask
+        return (low, Int(high - low))
+    }
+}
+
+/// A source that remembers the memory-mapped tensors it handed out, so their pages can be released
+/// once the canonical tensor built from them has been written.
+final class PageReleasingSource: TensorSource, @unchecked Sendable {
+    let base: TensorSource
+    private var handedOut: [Tensor] = []
+
+    init(_ base: TensorSource) { self.base = base }
+
+    var path: String { base.path }
+    var formatName: String { base.formatName }
+    var tensorInfos: [TensorInfo] { base.tensorInfos }
+    var metadata: [String: String] { base.metadata }
+    var configJSON: String? { base.configJSON }
+
+    func tensor(named name: String) throws -> Tensor {
+        let t = try base.tensor(named: name)
+        if t.isMapped {
+            MappedPages.populate(t)
+            handedOut.append(t)
+        }
+        return t
+    }
+
+    /// Releases the pages of every mapped tensor handed out since the last call.
+    func releaseHandedOut() {
+        for t in handedOut { MappedPages.release(t) }
+        handedOut.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,67 @@
+import ViTBin
+import ViTHDF5
+import ViTSafetensors
+import ViTTensor
+
+/// One streaming, atomic writer for any output format: the tensor list and metadata up front, then
+/// each tensor in list order, then `finish()`, which syncs the file and renames it into place.
+/// Dropping an unfinished writer removes its temporary file.
+final class OutputWriter {
+    private enum Backend {
+        case bin(BinWriter)
+        case safetensors(SafetensorsWriter)
+        case hdf5(HDF5Writer)
+    }
+
+    private let backend: Backend
+
+    /// The order tensors must be written in: canonical order, except for safetensors, which uses the
+    /// reference writer's order (dtype size descending, then name) so every tensor is naturally aligned.
+    static func fileOrder(_ tensors: [TensorInfo], format: OutputFormat) -> [TensorInfo] {
+        format == .safetensors ? SafetensorsWriter.alignedOrder(tensors) : tensors
+    }
+
+    /// Creates the temporary output and writes everything that precedes the tensor data.
+    /// - Parameters:
+    ///   - format: the output format.
+    ///   - path: the destination.
+    ///   - tensors: every tensor, in `fileOrder`.
+    ///   - configJSON: the config (`.bin` embeds it as its config JSON; the others carry it in `metadata`).
+    ///   - metadata: string metadata (`__metadata__`, root attributes, `.bin` metadata).
+    ///   - overwrite: replace an existing destination.
+    /// - Throws: the format writer's errors.
+    init(format: OutputFormat, path: String, tensors: [TensorInfo], configJSON: String, metadata: [String: String],
+         overwrite: Bool) throws {
+        switch format {
+        case .bin:
+            backend = .bin(try BinWriter(path: path, tensors: tensors, configJSON: configJSON, metadata: metadata,
+                                         overwrite: overwrite))
+        case .safetensors:
+            backend = .safetensors(try SafetensorsWriter(path: path, tensors: tensors, metadata: metadata, overwrite: overwrite))
+        case .hdf5:
+            let w = try HDF5Writer(destination: path, overwrite: overwrite, options: .contiguous)
+            for (key, value) in metadata.sorted(by: { $0.key < $1.key }) { try w.setStringAttribute(value, named: key) }
+            backend = .hdf5(w)
+        }
+    }
+
+    /// Writes the next tensor.
+    /// - Throws: the format writer's errors (wrong order, dtype or shape; I/O failures such as a full disk).
+    func write(_ tensor: Tensor, named name: String) throws {
+        switch backend {
+        case let .bin(w): try w.write(tensor, named: name)
+        case let .safetensors(w): try w.write(name, tensor)
+        case let .hdf5(w): try w.write(tensor, named: name)
+        }
+    }
+
+    /// Syncs the file to disk and renames it onto the destination.
+    /// - Throws: the format writer's errors.
+    func finish() throws {
+        switch backend {
+        case let .bin(w): try w.finish()
+        case let .safetensors(w): try w.finish()
+        case let .hdf5(w): try w.commit()
+        }
+    }
+}
