@@ -152,6 +152,10 @@ struct HostileSizeTests {
         try writeFile(big, npyBytes("{'descr': '<f8', 'fortran_order': True, 'shape': (4294967296, 4294967296), }"))
         try writeFile(negative, npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (-1, 3), }"))
         #expect(thrownError { _ = try NpyFile(path: big) } as? NpyError == .invalidShape(file: big, shape: [1 << 32, 1 << 32]))
+        // Int.max bytes of data do not overflow alone, but do with the header in front (found by fuzz-npy).
+        let edge = path("edge.npy")
+        try writeFile(edge, npyBytes("{'descr': '|u1', 'fortran_order': False, 'shape': (1, 9223372036854775807), }"))
+        #expect(thrownError { _ = try NpyFile(path: edge) } as? NpyError == .invalidShape(file: edge, shape: [1, Int.max]))
         guard case let .malformedHeader(file, detail)? = thrownError({ _ = try NpyFile(path: negative) }) as? NpyError else {
             Issue.record("expected malformedHeader for a negative dimension"); return
         }
