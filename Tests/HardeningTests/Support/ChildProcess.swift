@@ -26,9 +26,12 @@ struct SpawnFailure: Error, CustomStringConvertible {
 /// - Parameters:
 ///   - executable: path of the program.
 ///   - arguments: its arguments (without argv[0]).
-///   - killAfter: when set, sends SIGKILL this many seconds after the start (if it is still running).
+///   - killAfter: when set, sends SIGKILL this many seconds after the start if it is still running.
+///   - killWhen: when set, called every 0.5 ms with the seconds since the start while the process runs;
+///     SIGKILL is sent the first time it returns true.
 /// - Throws: `SpawnFailure` when the process cannot be started.
-func runChild(_ executable: String, _ arguments: [String], killAfter: Double? = nil) throws -> ChildRun {
+func runChild(_ executable: String, _ arguments: [String], killAfter: Double? = nil,
+              killWhen: ((Double) -> Bool)? = nil) throws -> ChildRun {
     let folder = makeTempFolder("child")
     defer { removeFolder(folder) }
     let outPath = folder + "/stdout", errPath = folder + "/stderr"
@@ -44,14 +47,23 @@ func runChild(_ executable: String, _ arguments: [String], killAfter: Double? = 
     let start = DispatchTime.now()
     let rc = posix_spawn(&pid, executable, &actions, nil, argv, environ)
     guard rc == 0 else { throw SpawnFailure(description: "cannot start \(executable): \(String(cString: strerror(rc)))") }
-    if let killAfter {
-        usleep(useconds_t(max(0, killAfter) * 1_000_000))
-        kill(pid, SIGKILL)
-    }
     var status: Int32 = 0
     var usage = rusage()
-    while wait4(pid, &status, 0, &usage) < 0 {
-        guard errno == EINTR else { throw SpawnFailure(description: "wait4: \(String(cString: strerror(errno)))") }
+    let shouldKill: ((Double) -> Bool)? = killWhen ?? killAfter.map { limit in { $0 >= limit } }
+    while true {
+        let r = wait4(pid, &status, shouldKill == nil ? 0 : WNOHANG, &usage)
+        if r == pid { break }
+        if r < 0 {
+            guard errno == EINTR else { throw SpawnFailure(description: "wait4: \(String(cString: strerror(errno)))") }
+            continue
+        }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        if let shouldKill, shouldKill(elapsed) {
+            kill(pid, SIGKILL)
+            while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+            break
+        }
+        usleep(500)
     }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
     let exited = status & 0x7F == 0
