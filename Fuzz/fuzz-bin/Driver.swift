@@ -12,7 +12,8 @@ enum Outcome {
 }
 
 /// Runs `harness` over each file in `paths`, memory-mapped as the library maps files, and prints one
-/// line per file: `PATH: N bytes, read K` or `PATH: N bytes, refused: MESSAGE`. Exits 2 when a file
+/// line per file: `PATH: N bytes, read K` or `PATH: N bytes, refused: MESSAGE`; at the end it writes
+/// `peak RSS: N KiB` (this process's own high-water mark, `VmHWM`) to stderr. Exits 2 when a file
 /// cannot be mapped. (Duplicated in each fuzz target, which depends only on its own format module.)
 func replayFiles(_ paths: ArraySlice<String>, name: String, harness: (ByteStorage, String) -> Outcome) {
     if paths.isEmpty {
@@ -22,8 +23,7 @@ func replayFiles(_ paths: ArraySlice<String>, name: String, harness: (ByteStorag
     for path in paths {
         let storage: ByteStorage
         do { storage = try ByteStorage(mapping: path) } catch {
-            let message = "\(name): \(error)\n"
-            _ = message.utf8CString.withUnsafeBytes { write(2, $0.baseAddress, $0.count - 1) }
+            writeError("\(name): \(error)\n")
             exit(2)
         }
         switch harness(storage, path) {
@@ -31,6 +31,25 @@ func replayFiles(_ paths: ArraySlice<String>, name: String, harness: (ByteStorag
         case let .refused(error): print("\(path): \(storage.count) bytes, refused: \(error)")
         }
     }
+    writeError("peak RSS: \(peakRSSKiB() ?? -1) KiB\n")
+}
+
+/// Writes `text` to stderr.
+func writeError(_ text: String) {
+    _ = text.utf8CString.withUnsafeBytes { write(2, $0.baseAddress, $0.count - 1) }
+}
+
+/// This process's peak resident set size (`VmHWM` in /proc/self/status, KiB). Unlike `ru_maxrss`
+/// seen by a parent, it does not include the parent's memory when the parent spawned it with vfork.
+func peakRSSKiB() -> Int? {
+    guard let f = fopen("/proc/self/status", "r") else { return nil }
+    defer { fclose(f) }
+    var line = [CChar](repeating: 0, count: 256)
+    while fgets(&line, Int32(line.count), f) != nil {
+        let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if text.hasPrefix("VmHWM:") { return Int(text.dropFirst(6).filter(\.isNumber)) }
+    }
+    return nil
 }
 
 #if FUZZING

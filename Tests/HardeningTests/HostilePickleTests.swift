@@ -148,8 +148,11 @@ struct HostilePickleTests {
     func expectPickleRefusedCheaply(_ path: String, seconds: Double = refusalSeconds, boundKiB: Int = hostileRSSBoundKiB) throws {
         let base = try runChild(product("fuzz-pickle"), [fuzzCorpus.appendingPathComponent("pickle/seeds/parameters.pkl").path])
         let run = try runChild(product("fuzz-pickle"), [path])
+        let baseline = try #require(base.reportedPeakRSSKiB)
+        reportCost(path, run, baselineKiB: baseline)
         #expect(run.succeeded && run.stdout.contains("refused: \(path)"), "\(run.stdout) \(run.stderr)")
         #expect(run.seconds < seconds, "took \(run.seconds) s")
-        #expect(run.maxRSSKiB - base.maxRSSKiB < boundKiB, "peak RSS \(run.maxRSSKiB) KiB vs \(base.maxRSSKiB) KiB")
+        let peak = run.reportedPeakRSSKiB ?? Int.max
+        #expect(peak - baseline < boundKiB, "peak RSS \(peak) KiB vs \(baseline) KiB")
     }
 }

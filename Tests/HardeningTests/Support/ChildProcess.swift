@@ -8,10 +8,17 @@ struct ChildRun {
     let signal: Int32?
     let stdout: String
     let stderr: String
-    /// Peak resident set size of the child (getrusage `ru_maxrss`, KiB).
+    /// `ru_maxrss` of the child (KiB). Not its own peak: a vfork-spawned child inherits the parent's
+    /// high-water mark at exec, so use `reportedPeakRSSKiB` for the replayers.
     let maxRSSKiB: Int
     /// Wall-clock time from spawn to exit.
     let seconds: Double
+
+    /// The peak RSS a replayer reports about itself on stderr (`peak RSS: N KiB`, from `VmHWM`).
+    var reportedPeakRSSKiB: Int? {
+        guard let line = stderr.split(separator: "\n").last(where: { $0.hasPrefix("peak RSS: ") }) else { return nil }
+        return Int(line.dropFirst("peak RSS: ".count).prefix { $0.isNumber })
+    }
 
     /// True when it exited with status 0.
     var succeeded: Bool { exitStatus == 0 }
