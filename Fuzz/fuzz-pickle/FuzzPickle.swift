@@ -9,7 +9,7 @@ import ViTZip
 /// reader (restricted unpickler, state-dict extraction, storage and stride checks), then every tensor
 /// read to Float32. The harness wraps the pickle in a stored ZIP and supplies the storages it asks for:
 /// when the reader reports a missing storage or a storage of the wrong size, the archive is rebuilt
-/// with that storage at the size the pickle claims (up to 36 storages of at most 1 MiB in all, so up to
+/// with that storage at the size the pickle claims (up to 36 storages of at most 64 KiB in all, so up to
 /// 72 attempts), so mutations reach the tensor checks instead of stopping at the first storage lookup.
 /// - Parameters:
 ///   - storage: the pickle bytes.
@@ -35,7 +35,7 @@ func fuzzPickle(_ storage: ByteStorage, path: String) -> Outcome {
             switch e {
             case let .missingStorage(_, _, key) where key.utf8.count <= 64 && storages.count < 36:
                 storages.append((key, 0))
-            case let .storageSizeMismatch(_, key, expected, _) where expected <= (1 << 20) - total:
+            case let .storageSizeMismatch(_, key, expected, _) where expected <= (1 << 16) - total:
                 guard let i = storages.firstIndex(where: { $0.key == key }) else { return .refused(e) }
                 total += expected - storages[i].size
                 storages[i].size = expected
@@ -50,16 +50,19 @@ func fuzzPickle(_ storage: ByteStorage, path: String) -> Outcome {
 }
 
 /// A ZIP archive of stored members: `archive/byteorder` (`little`), `archive/data.pkl` and one
-/// `archive/data/KEY` per storage, filled with a byte pattern.
+/// `archive/data/KEY` per storage, filled with a byte pattern (a prefix of `storagePattern`).
 private func storedZip(pickle: [UInt8], storages: [(key: String, size: Int)]) -> [UInt8] {
-    var members: [(String, [UInt8])] = [("archive/byteorder", Array("little".utf8)), ("archive/data.pkl", pickle)]
-    for s in storages { members.append(("archive/data/" + s.key, (0..<s.size).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) })) }
+    var members: [(String, ArraySlice<UInt8>, UInt32)] = [
+        ("archive/byteorder", ArraySlice("little".utf8), crc32(ArraySlice("little".utf8))),
+        ("archive/data.pkl", pickle[...], crc32(pickle[...])),
+    ]
+    for s in storages { members.append(("archive/data/" + s.key, storagePattern[0..<s.size], patternCRC(s.size))) }
     var out: [UInt8] = []
     var central: [UInt8] = []
     func le16(_ v: Int, _ a: inout [UInt8]) { a += [UInt8(v & 0xFF), UInt8((v >> 8) & 0xFF)] }
     func le32(_ v: Int, _ a: inout [UInt8]) { for k in 0..<4 { a.append(UInt8((v >> (8 * k)) & 0xFF)) } }
-    for (name, content) in members {
-        let offset = out.count, crc = Int(crc32(content)), n = Array(name.utf8)
+    for (name, content, checksum) in members {
+        let offset = out.count, crc = Int(checksum), n = Array(name.utf8)
         le32(0x0403_4B50, &out); le16(20, &out); le16(0x800, &out); le16(0, &out); le16(0, &out); le16(0x21, &out)
         le32(crc, &out); le32(content.count, &out); le32(content.count, &out); le16(n.count, &out); le16(0, &out)
         out += n + content
@@ -76,8 +79,21 @@ private func storedZip(pickle: [UInt8], storages: [(key: String, size: Int)]) ->
     return out
 }
 
+/// 64 KiB of storage bytes (every storage is a prefix of it).
+private let storagePattern: [UInt8] = (0..<(1 << 16)).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+
+/// CRC-32 of each prefix length of `storagePattern` seen so far (the fuzzer is single-threaded).
+nonisolated(unsafe) private var patternCRCs: [Int: UInt32] = [:]
+
+private func patternCRC(_ count: Int) -> UInt32 {
+    if let c = patternCRCs[count] { return c }
+    let c = crc32(storagePattern[0..<count])
+    patternCRCs[count] = c
+    return c
+}
+
 /// CRC-32 (IEEE) with a 256-entry table.
-private func crc32(_ bytes: [UInt8]) -> UInt32 {
+private func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
     var c: UInt32 = 0xFFFF_FFFF
     for b in bytes { c = crcTable[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
     return c ^ 0xFFFF_FFFF
