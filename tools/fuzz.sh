@@ -20,7 +20,8 @@ case "$target" in
   safetensors) max_len=16384 ;;
   bin)         max_len=8192 ;;
   npy)         max_len=4096 ;;
-  pickle)      max_len=16384 ;;
+  pickle)      max_len=8192 ;;
+  zip)         max_len=16384 ;;
   *) echo "unknown target '$target' (safetensors, bin, npy, pickle, zip)" >&2; exit 2 ;;
 esac
 
