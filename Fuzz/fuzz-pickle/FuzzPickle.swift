@@ -9,8 +9,9 @@ import ViTZip
 /// reader (restricted unpickler, state-dict extraction, storage and stride checks), then every tensor
 /// read to Float32. The harness wraps the pickle in a stored ZIP and supplies the storages it asks for:
 /// when the reader reports a missing storage or a storage of the wrong size, the archive is rebuilt
-/// with that storage at the size the pickle claims (up to 36 storages of at most 64 KiB in all, so up to
-/// 72 attempts), so mutations reach the tensor checks instead of stopping at the first storage lookup.
+/// with that storage at the size the pickle claims (up to 8 storages of at most 64 KiB in all, so up to
+/// 16 attempts: each attempt unpickles again, and more made the target slow), so mutations reach the
+/// tensor checks instead of stopping at the first storage lookup.
 /// - Parameters:
 ///   - storage: the pickle bytes.
 ///   - path: the name errors use.
@@ -20,7 +21,7 @@ func fuzzPickle(_ storage: ByteStorage, path: String) -> Outcome {
     var storages: [(key: String, size: Int)] = []
     var total = 0
     var last: any Error = TorchError.noDataPickle(file: path)
-    for _ in 0..<72 {
+    for _ in 0..<16 {
         let zip = storedZip(pickle: pickle, storages: storages)
         do {
             let archive = try zip.withUnsafeBytes { try ZipArchive(storage: ByteStorage(copying: $0), path: path) }
@@ -33,7 +34,7 @@ func fuzzPickle(_ storage: ByteStorage, path: String) -> Outcome {
         } catch let e as TorchError {
             last = e
             switch e {
-            case let .missingStorage(_, _, key) where key.utf8.count <= 64 && storages.count < 36:
+            case let .missingStorage(_, _, key) where key.utf8.count <= 64 && storages.count < 8:
                 storages.append((key, 0))
             case let .storageSizeMismatch(_, key, expected, _) where expected <= (1 << 16) - total:
                 guard let i = storages.firstIndex(where: { $0.key == key }) else { return .refused(e) }

@@ -78,12 +78,15 @@ struct CorpusReplayTests {
         }
     }
 
-    @Test("the pickle seeds read, except the two that name refused globals")
+    @Test("the pickle seeds unpickle; the two that name other globals are refused by the allow-list")
     func pickleSeeds() throws {
         let seeds = Self.corpus("pickle", "seeds")
         let run = try runChild(product("fuzz-pickle"), seeds)
-        let refused = run.stdout.split(separator: "\n").filter { $0.contains(", refused: ") }
-        #expect(seeds.count == 9 && refused.count == 2, "\(run.stdout)")
-        #expect(refused.allSatisfy { $0.contains("is not on ViTKit's allow-list") })
+        let lines = run.stdout.split(separator: "\n")
+        #expect(seeds.count == 9 && lines.count == 9, "\(run.stdout)")
+        let allowList = lines.filter { $0.contains("is not on ViTKit's allow-list") }
+        #expect(allowList.count == 2 && allowList.allSatisfy { $0.contains("evil.pkl") || $0.contains("torchscript.pkl") })
+        // The rest read, or (with more storages than the harness supplies) stop at a missing storage.
+        #expect(lines.filter { $0.contains(", read ") }.count >= 4, "\(run.stdout)")
     }
 }
