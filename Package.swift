@@ -64,6 +64,13 @@ let package = Package(
         .executableTarget(name: "vit-bench", dependencies: [
             "ViTCLI", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // Fuzz harnesses (tools/fuzz.sh builds them with -DFUZZING -sanitize=fuzzer; otherwise corpus replayers).
+        .executableTarget(name: "fuzz-safetensors", dependencies: ["ViTSafetensors"], path: "Fuzz/fuzz-safetensors"),
+        .executableTarget(name: "fuzz-bin", dependencies: ["ViTBin"], path: "Fuzz/fuzz-bin"),
+        .executableTarget(name: "fuzz-npy", dependencies: ["ViTNumpy"], path: "Fuzz/fuzz-npy"),
+        .executableTarget(name: "fuzz-pickle", dependencies: ["ViTTorch", "ViTZip"], path: "Fuzz/fuzz-pickle"),
+        .executableTarget(name: "fuzz-zip", dependencies: ["ViTZip", "ViTNpz", "ViTTorch"], path: "Fuzz/fuzz-zip"),
+
         .testTarget(name: "ViTTensorTests", dependencies: ["ViTTensor"]),
         .testTarget(name: "ViTNumpyTests", dependencies: ["ViTNumpy"]),
         .testTarget(name: "ViTSafetensorsTests", dependencies: ["ViTSafetensors"]),
@@ -79,5 +86,9 @@ let package = Package(
         .testTarget(name: "ViTInspectTests", dependencies: ["ViTInspect", "ViTSafetensors"]),
         .testTarget(name: "CLITests", dependencies: ["ViTFormats", "ViTNumpy", "ViTSafetensors", "vit-run", "vit-summary",
                                                      "vit-convert"]),
+        .testTarget(name: "HardeningTests", dependencies: [
+            "ViTFormats", "ViTSafetensors", "ViTBin", "ViTNumpy", "ViTModel", "ViTMapping", "ViTTorch",
+            "ViTNpz", "ViTHDF5", "ViTZipTestSupport", "fuzz-safetensors", "fuzz-bin", "fuzz-npy", "fuzz-pickle", "fuzz-zip",
+            "vit-convert"]),
     ]
 )

@@ -17,7 +17,9 @@ public enum FormatDetection {
         var st = stat()
         guard stat(path, &st) == 0 else { throw FormatError.notFound(path: path) }
         if (st.st_mode & S_IFMT) == S_IFDIR { return .folder }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // A FIFO, socket or device cannot be memory-mapped, and opening a FIFO would wait for a writer.
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw FormatError.unreadable(path: path, message: "not a regular file") }
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw FormatError.unreadable(path: path, message: String(cString: strerror(errno))) }
         defer { close(fd) }
         let size = Int(st.st_size)

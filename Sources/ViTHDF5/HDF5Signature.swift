@@ -26,7 +26,8 @@ extension HDF5File {
     /// The signature's offset in the file at `path`, reading only the 8 bytes at each candidate offset.
     /// - Throws: `HDF5Error.fileNotFound`, `.io`.
     public static func signatureOffset(ofFileAt path: String) throws(HDF5Error) -> Int? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused as not a regular file below.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 {
             if errno == ENOENT { throw .fileNotFound(file: path) }
             throw .io(file: path, operation: "opening", message: String(cString: strerror(errno)))

@@ -64,7 +64,12 @@ public struct NpyHeader: Equatable, Sendable {
         guard let fortran = dict.fortranOrder else { throw NpyError.malformedHeader(file: file, detail: "missing key 'fortran_order'") }
         guard let shape = dict.shape else { throw NpyError.malformedHeader(file: file, detail: "missing key 'shape'") }
         let (dtype, big) = try dtypeOf(descr: descr, file: file)
-        guard Shape.byteCount(shape, dtype: dtype) != nil else { throw NpyError.invalidShape(file: file, shape: shape) }
+        // The data must fit in a file: header plus data bytes may not overflow either (they are added
+        // when the file's size is checked).
+        guard let dataBytes = Shape.byteCount(shape, dtype: dtype),
+              !dataBytes.addingReportingOverflow(start + length).overflow else {
+            throw NpyError.invalidShape(file: file, shape: shape)
+        }
         return NpyHeader(version: (major, minor), descr: descr, dtype: dtype, bigEndian: big,
                          fortranOrder: fortran, shape: shape, dataOffset: start + length)
     }

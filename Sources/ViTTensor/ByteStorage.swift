@@ -45,7 +45,8 @@ public final class ByteStorage: @unchecked Sendable {
     /// Memory-maps the whole file at `path` read-only.
     /// - Throws: `TensorError.io` when the file cannot be opened, is not a regular file, or cannot be mapped.
     public init(mapping path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused as not a regular file below.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw TensorError.io(path: path, message: "cannot open: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var st = stat()
