@@ -7,7 +7,9 @@ import PackageDescription
 //    ViTSafetensors, ViTHDF5, ViTNumpy, ViTBin   one target per container format
 //    ViTZip (+ CZlib) → ViTNpz (.npz), ViTTorch (torch.save zip)
 //    ViTFormats            format detection / opening any checkpoint
-// 3. ViTModel              config, weights, forward, resizer, summary (no files)
+// 3. ViTModel              config, canonical layout, resizer, summary (no files)
+//    ViTRuntime            typed weights and the CPU forward pass (OpenBLAS), kept apart so the
+//                          header-only tools (vit-summary) do not load OpenBLAS
 // 4. ViTMapping            conventions -> canonical timm layout, config inference
 //    ViTConvert            streaming conversion to .bin/.safetensors/.h5 (vit-convert's library)
 //    ViTInspect            checkpoint statistics and canonical diffs (vit-summary --stats/--diff)
@@ -17,7 +19,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "ViTKit", targets: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy", "ViTBin",
-                                           "ViTZip", "ViTNpz", "ViTTorch", "ViTFormats", "ViTModel", "ViTMapping",
+                                           "ViTZip", "ViTNpz", "ViTTorch", "ViTFormats", "ViTModel", "ViTRuntime", "ViTMapping",
                                            "ViTConvert", "ViTInspect"]),
         .executable(name: "vit-run", targets: ["vit-run"]),
         .executable(name: "vit-convert", targets: ["vit-convert"]),
@@ -45,7 +47,8 @@ let package = Package(
         .target(name: "ViTTorch", dependencies: ["ViTTensor", "ViTZip"]),
         .target(name: "ViTFormats", dependencies: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy", "ViTBin", "ViTNpz", "ViTTorch"]),
 
-        .target(name: "ViTModel", dependencies: ["ViTTensor", "CBLAS"]),
+        .target(name: "ViTModel", dependencies: ["ViTTensor"]),
+        .target(name: "ViTRuntime", dependencies: ["ViTModel", "ViTTensor", "CBLAS"]),
         .target(name: "ViTMapping", dependencies: ["ViTTensor", "ViTHDF5", "ViTFormats", "ViTModel"]),
 
         .target(name: "ViTConvert", dependencies: [
@@ -56,13 +59,13 @@ let package = Package(
             "ViTMapping", "ViTFormats", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .executableTarget(name: "vit-run", dependencies: [
-            "ViTCLI", "ViTMapping", "ViTNumpy", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "ViTCLI", "ViTMapping", "ViTRuntime", "ViTNumpy", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-convert", dependencies: [
             "ViTCLI", "ViTConvert", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-summary", dependencies: [
             "ViTCLI", "ViTMapping", "ViTInspect", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-bench", dependencies: [
-            "ViTCLI", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "ViTCLI", "ViTMapping", "ViTRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Fuzz harnesses (tools/fuzz.sh builds them with -DFUZZING -sanitize=fuzzer; otherwise corpus replayers).
         .executableTarget(name: "fuzz-safetensors", dependencies: ["ViTSafetensors"], path: "Fuzz/fuzz-safetensors"),
@@ -75,19 +78,19 @@ let package = Package(
         .testTarget(name: "ViTNumpyTests", dependencies: ["ViTNumpy"]),
         .testTarget(name: "ViTSafetensorsTests", dependencies: ["ViTSafetensors"]),
         .testTarget(name: "ViTHDF5Tests", dependencies: ["ViTHDF5"]),
-        .testTarget(name: "ViTModelTests", dependencies: ["ViTModel", "ViTSafetensors", "ViTNumpy"]),
+        .testTarget(name: "ViTModelTests", dependencies: ["ViTModel", "ViTRuntime", "ViTSafetensors", "ViTNumpy"]),
         .testTarget(name: "ViTBinTests", dependencies: ["ViTBin"]),
-        .testTarget(name: "ViTMappingTests", dependencies: ["ViTMapping", "ViTNumpy", "ViTFormats", "ViTHDF5", "ViTModel"]),
+        .testTarget(name: "ViTMappingTests", dependencies: ["ViTMapping", "ViTNumpy", "ViTFormats", "ViTHDF5", "ViTModel", "ViTRuntime"]),
         .target(name: "ViTZipTestSupport", path: "Tests/ViTZipTestSupport"),  // hand-built ZIP bytes for tests
         .testTarget(name: "ViTZipTests", dependencies: ["ViTZip", "ViTZipTestSupport"]),
         .testTarget(name: "ViTNpzTests", dependencies: ["ViTNpz", "ViTZip", "ViTNumpy", "ViTZipTestSupport"]),
         .testTarget(name: "ViTTorchTests", dependencies: ["ViTTorch", "ViTZip", "ViTZipTestSupport"]),
-        .testTarget(name: "ViTConvertTests", dependencies: ["ViTConvert", "ViTNumpy", "ViTBin", "ViTSafetensors"]),
+        .testTarget(name: "ViTConvertTests", dependencies: ["ViTConvert", "ViTRuntime", "ViTNumpy", "ViTBin", "ViTSafetensors"]),
         .testTarget(name: "ViTInspectTests", dependencies: ["ViTInspect", "ViTSafetensors"]),
         .testTarget(name: "CLITests", dependencies: ["ViTFormats", "ViTNumpy", "ViTSafetensors", "vit-run", "vit-summary",
                                                      "vit-convert"]),
         .testTarget(name: "HardeningTests", dependencies: [
-            "ViTFormats", "ViTSafetensors", "ViTBin", "ViTNumpy", "ViTModel", "ViTMapping", "ViTTorch",
+            "ViTFormats", "ViTSafetensors", "ViTBin", "ViTNumpy", "ViTModel", "ViTRuntime", "ViTMapping", "ViTTorch",
             "ViTNpz", "ViTHDF5", "ViTZipTestSupport", "fuzz-safetensors", "fuzz-bin", "fuzz-npy", "fuzz-pickle", "fuzz-zip",
             "vit-convert"]),
     ]

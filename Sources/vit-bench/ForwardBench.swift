@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ViTModel
+import ViTRuntime
 import ViTTensor
 
 /// `vit-bench forward`: the forward pass of a timm-sized ViT with random weights.

@@ -4,6 +4,7 @@ import ViTCLI
 import ViTFormats
 import ViTMapping
 import ViTModel
+import ViTRuntime
 import ViTNumpy
 import ViTTensor
 

@@ -3,6 +3,7 @@ import Testing
 import ViTFormats
 import ViTHDF5
 import ViTModel
+import ViTRuntime
 import ViTNumpy
 import ViTTensor
 @testable import ViTMapping

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ViTFormats
 import ViTModel
+import ViTRuntime
 import ViTNumpy
 import ViTTensor
 @testable import ViTMapping

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ViTModel
+@testable import ViTRuntime
 
 @Suite("Kernels")
 struct KernelTests {

@@ -1,6 +1,7 @@
 import Testing
 import ViTTensor
 @testable import ViTModel
+@testable import ViTRuntime
 
 /// Logits against timm 1.0.31 on every fixture of tools/fixtures_model.py.
 ///

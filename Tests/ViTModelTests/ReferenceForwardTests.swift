@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ViTTensor
 @testable import ViTModel
+@testable import ViTRuntime
 
 /// A plain, scalar, Double-precision forward pass written straight from timm's source, used to check
 /// option combinations timm itself cannot build (e.g. distilled + pre-logits + registers).

@@ -1,6 +1,7 @@
 import Testing
 import ViTTensor
 @testable import ViTModel
+@testable import ViTRuntime
 
 /// Deterministic tensors of the canonical shapes for `config` (values from a fixed LCG).
 func syntheticTensors(_ config: ViTConfig, dtype: DType = .f32, seed: UInt64 = 1) throws -> [String: Tensor] {

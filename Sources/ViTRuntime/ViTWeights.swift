@@ -1,3 +1,4 @@
+import ViTModel
 import ViTTensor
 
 /// The weights of one Vision Transformer in Float32, checked strictly against the canonical layout.

@@ -1,3 +1,4 @@
+import ViTModel
 import Foundation
 
 /// Row-wise kernels of the forward pass: LayerNorm, softmax, GELU, residual adds and pooling.

@@ -1,3 +1,4 @@
+import ViTModel
 /// Vectorised exp, erf and exact GELU on 8 Float32 lanes, accurate to a few units in the last place.
 ///
 /// Written with plain multiply/add (no FMA libcalls) and compare-and-select instead of rounding

@@ -1,3 +1,4 @@
+import ViTModel
 internal import CBLAS
 
 /// The two OpenBLAS calls the forward pass makes, with Swift `Int` sizes.

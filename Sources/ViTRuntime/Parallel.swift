@@ -1,3 +1,4 @@
+import ViTModel
 import Dispatch
 import Synchronization
 

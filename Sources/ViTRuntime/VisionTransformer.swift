@@ -1,3 +1,4 @@
+import ViTModel
 import Foundation
 import ViTTensor
 

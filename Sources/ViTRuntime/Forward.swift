@@ -1,3 +1,4 @@
+import ViTModel
 /// The forward pass, step by step as timm 1.0.31 `VisionTransformer.forward` (eval, no dropout):
 /// patch embedding → prefix tokens and position embedding → norm_pre → blocks → norm → pool →
 /// fc_norm → pre_logits → head.

@@ -1,3 +1,4 @@
+import ViTModel
 /// The sizes one forward pass works with, derived once from a config.
 struct ForwardDims: Equatable {
     let channels: Int, height: Int, width: Int
