@@ -72,18 +72,7 @@ private func makeWideCheckpoint(_ path: String) throws -> Int {
 
 /// Runs the program at an absolute path (a shell, script(1), setpriv) and captures its output and status.
 private func runProgram(_ path: String, _ arguments: [String]) throws -> ToolResult {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: path)
-    p.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return ToolResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                      stderr: String(decoding: e, as: UTF8.self))
+    try runExecutable(URL(fileURLWithPath: path), arguments)
 }
 
 /// Starts a tool without waiting for it.

@@ -20,15 +20,26 @@ let productsFolder: URL = {
 
 /// Runs the built tool `name` with `arguments` and captures its output and exit status.
 func runTool(_ name: String, _ arguments: [String]) throws -> ToolResult {
+    try runExecutable(productsFolder.appendingPathComponent(name), arguments)
+}
+
+/// Runs the program at `url` with `arguments`, reading stdout and stderr concurrently.
+func runExecutable(_ url: URL, _ arguments: [String]) throws -> ToolResult {
     let p = Process()
-    p.executableURL = productsFolder.appendingPathComponent(name)
+    p.executableURL = url
     p.arguments = arguments
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
     p.standardError = err
     try p.run()
+    // Drain stderr on another thread while reading stdout here: a child that fills one pipe while the
+    // parent blocks on the other would deadlock (seen with sanitizer reports on stderr).
+    let errBox = DataBox()
+    let reader = Thread { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); errBox.done.signal() }
+    reader.start()
     let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
+    errBox.done.wait()
+    let e = errBox.data
     p.waitUntilExit()
     return ToolResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
                       stderr: String(decoding: e, as: UTF8.self))
@@ -39,4 +50,10 @@ func makeTempFolder() -> String {
     let d = NSTemporaryDirectory() + "vitkit-cli-\(UUID().uuidString)"
     try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
     return d
+}
+
+/// Holds what the stderr reader thread read.
+final class DataBox: @unchecked Sendable {
+    var data = Data()
+    let done = DispatchSemaphore(value: 0)
 }
