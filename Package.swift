@@ -68,11 +68,12 @@ let package = Package(
             "ViTCLI", "ViTMapping", "ViTRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Fuzz harnesses (tools/fuzz.sh builds them with -DFUZZING -sanitize=fuzzer; otherwise corpus replayers).
-        .executableTarget(name: "fuzz-safetensors", dependencies: ["ViTSafetensors"], path: "Fuzz/fuzz-safetensors"),
-        .executableTarget(name: "fuzz-bin", dependencies: ["ViTBin"], path: "Fuzz/fuzz-bin"),
-        .executableTarget(name: "fuzz-npy", dependencies: ["ViTNumpy"], path: "Fuzz/fuzz-npy"),
-        .executableTarget(name: "fuzz-pickle", dependencies: ["ViTTorch", "ViTZip"], path: "Fuzz/fuzz-pickle"),
-        .executableTarget(name: "fuzz-zip", dependencies: ["ViTZip", "ViTNpz", "ViTTorch"], path: "Fuzz/fuzz-zip"),
+        .target(name: "FuzzDriver", dependencies: ["ViTTensor"], path: "Fuzz/FuzzDriver"),
+        .executableTarget(name: "fuzz-safetensors", dependencies: ["FuzzDriver", "ViTSafetensors"], path: "Fuzz/fuzz-safetensors"),
+        .executableTarget(name: "fuzz-bin", dependencies: ["FuzzDriver", "ViTBin"], path: "Fuzz/fuzz-bin"),
+        .executableTarget(name: "fuzz-npy", dependencies: ["FuzzDriver", "ViTNumpy"], path: "Fuzz/fuzz-npy"),
+        .executableTarget(name: "fuzz-pickle", dependencies: ["FuzzDriver", "ViTTorch", "ViTZip"], path: "Fuzz/fuzz-pickle"),
+        .executableTarget(name: "fuzz-zip", dependencies: ["FuzzDriver", "ViTZip", "ViTNpz", "ViTTorch"], path: "Fuzz/fuzz-zip"),
 
         .testTarget(name: "ViTTensorTests", dependencies: ["ViTTensor"]),
         .testTarget(name: "ViTNumpyTests", dependencies: ["ViTNumpy"]),

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import FuzzDriver
 import Glibc
 #endif
 import ViTNumpy

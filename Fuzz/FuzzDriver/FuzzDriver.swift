@@ -3,8 +3,10 @@ import Glibc
 #endif
 import ViTTensor
 
+// Shared by every fuzz target: the corpus replayer (normal builds) and the libFuzzer entry (-DFUZZING).
+
 /// What the harness made of one input.
-enum Outcome {
+public enum Outcome {
     /// The input opened; `count` tensors (or entries) were read.
     case read(count: Int)
     /// The library refused the input with `error`.
@@ -14,8 +16,8 @@ enum Outcome {
 /// Runs `harness` over each file in `paths`, memory-mapped as the library maps files, and prints one
 /// line per file: `PATH: N bytes, read K` or `PATH: N bytes, refused: MESSAGE`; at the end it writes
 /// `peak RSS: N KiB` (this process's own high-water mark, `VmHWM`) to stderr. Exits 2 when a file
-/// cannot be mapped. (Duplicated in each fuzz target, which depends only on its own format module.)
-func replayFiles(_ paths: ArraySlice<String>, name: String, harness: (ByteStorage, String) -> Outcome) {
+/// cannot be mapped.
+public func replayFiles(_ paths: ArraySlice<String>, name: String, harness: (ByteStorage, String) -> Outcome) {
     if paths.isEmpty {
         print("usage: \(name) FILE...   (replays inputs through the harness; build with tools/fuzz.sh to fuzz)")
         exit(2)
@@ -35,13 +37,13 @@ func replayFiles(_ paths: ArraySlice<String>, name: String, harness: (ByteStorag
 }
 
 /// Writes `text` to stderr.
-func writeError(_ text: String) {
+public func writeError(_ text: String) {
     _ = text.utf8CString.withUnsafeBytes { write(2, $0.baseAddress, $0.count - 1) }
 }
 
 /// This process's peak resident set size (`VmHWM` in /proc/self/status, KiB). Unlike `ru_maxrss`
 /// seen by a parent, it does not include the parent's memory when the parent spawned it with vfork.
-func peakRSSKiB() -> Int? {
+public func peakRSSKiB() -> Int? {
     guard let f = fopen("/proc/self/status", "r") else { return nil }
     defer { fclose(f) }
     var line = [CChar](repeating: 0, count: 256)
@@ -61,14 +63,14 @@ private func LLVMFuzzerRunDriver(
     _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
 
 /// Runs libFuzzer on this process's command line with `callback` as the test-one-input function.
-func runLibFuzzer(_ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt {
+public func runLibFuzzer(_ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt {
     var argc = CommandLine.argc
     var argv = CommandLine.unsafeArgv
     return LLVMFuzzerRunDriver(&argc, &argv, callback)
 }
 
 /// A heap copy of libFuzzer's input (exactly `size` bytes, so AddressSanitizer flags any read past it).
-func fuzzInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> ByteStorage {
+public func fuzzInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> ByteStorage {
     ByteStorage(copying: UnsafeRawBufferPointer(start: data, count: size))
 }
 #endif
