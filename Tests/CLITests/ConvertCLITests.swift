@@ -212,6 +212,7 @@ struct ConvertCLITests {
     }
 
     @Test("a full disk (a file-size limit) fails cleanly: no output, no temporary file, input untouched",
+          .disabled(if: underThreadSanitizer, "the TSan runtime cannot start under ulimit -f (HardeningTests' tmpfs runs cover a full disk there)"),
           arguments: ["bin", "safetensors", "h5"])
     func fullDisk(_ ext: String) throws {
         let dir = makeTempFolder()
@@ -279,9 +280,10 @@ struct ConvertCLITests {
         }
         let limit = largest + (64 << 20)
         let fromSafetensors = try maxRSS([input, "\(dir)/wide.bin", "--heads", "8"])
-        #expect(fromSafetensors <= limit, "safetensors input: max RSS \(fromSafetensors >> 20) MiB, limit \(limit >> 20) MiB")
+        // A sanitizer build's allocator holds more than the bound by design; the conversions still run.
+        #expect(underSanitizer || fromSafetensors <= limit, "safetensors input: max RSS \(fromSafetensors >> 20) MiB, limit \(limit >> 20) MiB")
         let fromBin = try maxRSS(["\(dir)/wide.bin", "\(dir)/wide.h5"])
-        #expect(fromBin <= limit, ".bin input: max RSS \(fromBin >> 20) MiB, limit \(limit >> 20) MiB")
+        #expect(underSanitizer || fromBin <= limit, ".bin input: max RSS \(fromBin >> 20) MiB, limit \(limit >> 20) MiB")
         // The input is 150 MB: without releasing mapped pages the RSS would pass it.
         let size = (try FileManager.default.attributesOfItem(atPath: input)[.size] as? Int) ?? 0
         #expect(size > 140_000_000 && limit < size)

@@ -45,6 +45,15 @@ func runExecutable(_ url: URL, _ arguments: [String]) throws -> ToolResult {
                       stderr: String(decoding: e, as: UTF8.self))
 }
 
+/// True when the tests (and so the tools beside them) are a sanitizer build: AddressSanitizer keeps freed
+/// memory in a quarantine (256 MB by default) and pads every allocation, ThreadSanitizer shadows it, so
+/// peak-RSS bounds measured on a normal build do not hold there.
+let underSanitizer: Bool = dlsym(nil, "__asan_init") != nil || underThreadSanitizer
+
+/// True in a ThreadSanitizer build. Its runtime dies with SIGBUS while starting up under a file-size
+/// limit (`ulimit -f`), before any of our code runs, so tests that set one cannot run there.
+let underThreadSanitizer: Bool = dlsym(nil, "__tsan_init") != nil
+
 /// A fresh temporary folder.
 func makeTempFolder() -> String {
     let d = NSTemporaryDirectory() + "vitkit-cli-\(UUID().uuidString)"
