@@ -31,7 +31,7 @@ extension VisionTransformer {
         let L = weights.layout
         let d = dims
         let eps = Float(config.layerNormEps)
-        let par = Parallel(threads: threads)
+        let par = Parallel(pool: ws.pool(threads: threads))
         BLAS.setThreads(1)
         let rows = n * d.tokens
         let byRows: Bool

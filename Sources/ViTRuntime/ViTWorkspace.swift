@@ -34,6 +34,7 @@ public final class ViTWorkspace {
     private(set) var dims: ForwardDims?
     private(set) var threads = 0
     private var base: UnsafeMutableRawPointer
+    private var workers: WorkerPool?
 
     var image: UnsafeMutablePointer<Float>
     var patches: UnsafeMutablePointer<Float>
@@ -97,5 +98,17 @@ public final class ViTWorkspace {
         batchCapacity = n
     }
 
-    deinit { base.deallocate() }
+    /// The worker threads for a forward pass on `threads` threads (started on first use, kept).
+    func pool(threads: Int) -> WorkerPool {
+        if let w = workers, w.threads == threads { return w }
+        workers?.stop()
+        let w = WorkerPool(threads: threads)
+        workers = w
+        return w
+    }
+
+    deinit {
+        workers?.stop()
+        base.deallocate()
+    }
 }

@@ -145,7 +145,23 @@ struct KernelTests {
         let counts = UnsafeMutablePointer<Int>.allocate(capacity: 50)
         defer { counts.deallocate() }
         counts.initialize(repeating: 0, count: 50)
-        Parallel(threads: 3).forChunks(50) { c in counts[c] += 1 }
+        let pool = WorkerPool(threads: 3)
+        defer { pool.stop() }
+        Parallel(pool: pool).forChunks(50) { c in counts[c] += 1 }
         #expect((0..<50).allSatisfy { counts[$0] == 1 })
+    }
+
+    @Test("a worker pool runs thousands of back-to-back loops, and loops after its workers fell asleep")
+    func poolLoops() {
+        let pool = WorkerPool(threads: 2)
+        defer { pool.stop() }
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: 8)
+        defer { counts.deallocate() }
+        counts.initialize(repeating: 0, count: 8)
+        for _ in 0..<5_000 { pool.forChunks(8) { c in counts[c] += 1 } }
+        #expect((0..<8).allSatisfy { counts[$0] == 5_000 })
+        usleep(50_000) // well past the idle spin: the worker sleeps on its condition variable
+        pool.forChunks(8) { c in counts[c] += 1 }
+        #expect((0..<8).allSatisfy { counts[$0] == 5_001 })
     }
 }
