@@ -47,6 +47,7 @@ public final class HDF5File: TensorSource, @unchecked Sendable {
 
         let (file, walk, rootAttributes) = try HDF5Library.run { () throws(HDF5Error) in
             let file = try HDF5ID(H5Fopen(path, vk_H5F_ACC_RDONLY(), vk_H5P_DEFAULT()), .file, file: path, "opening the file")
+            try HDF5Library.setCloseOnExec(file.id, file: path)
             let walk = try HDF5Walker.walk(file: file.id, fileName: path)
             let root = try HDF5ID(H5Oopen(file.id, "/", vk_H5P_DEFAULT()), .object, file: path, "opening the root group")
             let attributes = try AttributeReader.readAll(of: root.id, path: "/", file: path)

@@ -67,6 +67,28 @@ enum HDF5Library {
         return result
     }
 
+    /// File-access properties for a file only this process uses (the writer's temporary file): no
+    /// file lock. libhdf5 flocks every file it opens, and an flock belongs to the open file description,
+    /// which a child spawned meanwhile shares; a lock on a private temporary file protects nothing.
+    static func privateFileAccess(file: String) throws(HDF5Error) -> HDF5ID {
+        let fapl = try HDF5ID(H5Pcreate(vk_H5P_FILE_ACCESS()), .propertyList, file: file, "making file-access properties")
+        try check(H5Pset_file_locking(fapl.id, false, true), file: file, "turning off file locking")
+        return fapl
+    }
+
+    /// Marks libhdf5's descriptor of an open file close-on-exec (libhdf5 opens files without
+    /// `O_CLOEXEC`), so programs spawned while it is open neither inherit it nor keep its lock: with the
+    /// descriptor inherited, reading a just-written file back failed with "unable to lock the file".
+    static func setCloseOnExec(_ fileID: hid_t, file: String) throws(HDF5Error) {
+        var handle: UnsafeMutableRawPointer?
+        try check(H5Fget_vfd_handle(fileID, vk_H5P_DEFAULT(), &handle), file: file, "getting the file descriptor")
+        // The default (sec2) driver's handle is a pointer to its int descriptor.
+        guard let handle else { return }
+        let fd = handle.load(as: Int32.self)
+        let flags = fcntl(fd, F_GETFD)
+        if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+    }
+
     /// A NUL-terminated C string held in an array, decoded as UTF-8.
     static func string(_ buffer: [CChar]) -> String {
         let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }

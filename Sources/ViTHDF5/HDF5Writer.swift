@@ -97,8 +97,11 @@ public final class HDF5Writer {
             if options.gzipLevel != nil, H5Zfilter_avail(H5Z_FILTER_DEFLATE) <= 0 {
                 throw HDF5Error.invalidOption(file: destination, detail: "this libhdf5 has no gzip (deflate) filter")
             }
-            return try HDF5ID(H5Fcreate(temporary, vk_H5F_ACC_TRUNC(), vk_H5P_DEFAULT(), vk_H5P_DEFAULT()), .file,
-                              file: destination, "creating the file")
+            let access = try HDF5Library.privateFileAccess(file: destination)
+            let file = try HDF5ID(H5Fcreate(temporary, vk_H5F_ACC_TRUNC(), vk_H5P_DEFAULT(), access.id), .file,
+                                  file: destination, "creating the file")
+            try HDF5Library.setCloseOnExec(file.id, file: destination)
+            return file
         }
     }
 

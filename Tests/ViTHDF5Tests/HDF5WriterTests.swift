@@ -136,3 +136,30 @@ struct HDF5WriterTests {
         #expect(FileManager.default.fileExists(atPath: path))
     }
 }
+
+@Suite("HDF5 files and child processes")
+struct HDF5ChildProcessTests {
+    /// A program spawned while a file is being written must not inherit its descriptor: libhdf5 holds an
+    /// flock on it, and a child holding the open file description keeps that lock after we close our
+    /// descriptor, so reading the committed file back failed with EAGAIN ("unable to lock the file").
+    @Test("a child process started while a file is written neither inherits it nor keeps it locked")
+    func childDuringWrite() throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let writer = try HDF5Writer(destination: path)
+        // posix_spawn, as the fault tests and many programs do: it closes nothing that is not close-on-exec.
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sleep"), strdup("30"), nil]
+        defer { argv.forEach { free($0) } }
+        #expect(posix_spawn(&pid, "/bin/sleep", nil, nil, argv, environ) == 0)
+        defer { kill(pid, SIGKILL); var status: Int32 = 0; waitpid(pid, &status, 0) }
+        usleep(100_000)  // let it exec
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+        let targets = fds.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)") }
+        #expect(!targets.contains { $0.contains("vitkit-hdf5-") }, "the child holds \(targets)")
+        try writer.write(try Tensor(shape: [2], float32: [1, 2]), named: "w")
+        try writer.commit()
+        let h5 = try HDF5File(path: path)
+        #expect(try h5.tensor(named: "w") == Tensor(shape: [2], float32: [1, 2]))
+    }
+}
