@@ -12,6 +12,8 @@ static inline unsigned vk_H5F_ACC_EXCL(void) { return H5F_ACC_EXCL; }
 static inline hid_t vk_H5E_DEFAULT(void) { return H5E_DEFAULT; }
 static inline hid_t vk_H5P_FILE_CREATE(void) { return H5P_FILE_CREATE; }
 static inline hid_t vk_H5P_FILE_ACCESS(void) { return H5P_FILE_ACCESS; }
+static inline hid_t vk_H5F_OBJ_ALL_FILES(void) { return (hid_t)H5F_OBJ_ALL; }
+static inline unsigned vk_H5F_OBJ_FILE(void) { return H5F_OBJ_FILE; }
 static inline hid_t vk_H5P_DATASET_CREATE(void) { return H5P_DATASET_CREATE; }
 static inline hid_t vk_H5P_LINK_CREATE(void) { return H5P_LINK_CREATE; }
 

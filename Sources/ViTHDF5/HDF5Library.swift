@@ -44,6 +44,21 @@ enum HDF5Library {
         return try body()
     }
 
+    /// The names of the files libhdf5 still holds open, in any state (for tests: a file whose close
+    /// failed stays here, and libhdf5's exit handler crashes on it).
+    static func openFileNames() -> [String] {
+        run {
+            let count = Int(H5Fget_obj_count(vk_H5F_OBJ_ALL_FILES(), vk_H5F_OBJ_FILE()))
+            guard count > 0 else { return [] }
+            var ids = [hid_t](repeating: 0, count: count)
+            let found = Int(H5Fget_obj_ids(vk_H5F_OBJ_ALL_FILES(), vk_H5F_OBJ_FILE(), count, &ids))
+            return ids.prefix(max(0, found)).map { id in
+                var name = [CChar](repeating: 0, count: 4096)
+                return H5Fget_name(id, &name, name.count) > 0 ? string(name) : ""
+            }
+        }
+    }
+
     /// True when libhdf5 would not print errors raised on the calling thread (for tests).
     static func automaticPrintingIsOffOnThisThread() -> Bool {
         run {
@@ -79,14 +94,17 @@ enum HDF5Library {
     /// Marks libhdf5's descriptor of an open file close-on-exec (libhdf5 opens files without
     /// `O_CLOEXEC`), so programs spawned while it is open neither inherit it nor keep its lock: with the
     /// descriptor inherited, reading a just-written file back failed with "unable to lock the file".
-    static func setCloseOnExec(_ fileID: hid_t, file: String) throws(HDF5Error) {
+    /// - Returns: the descriptor (the default sec2 driver's), or nil when the driver has none.
+    @discardableResult
+    static func setCloseOnExec(_ fileID: hid_t, file: String) throws(HDF5Error) -> Int32? {
         var handle: UnsafeMutableRawPointer?
         try check(H5Fget_vfd_handle(fileID, vk_H5P_DEFAULT(), &handle), file: file, "getting the file descriptor")
         // The default (sec2) driver's handle is a pointer to its int descriptor.
-        guard let handle else { return }
+        guard let handle else { return nil }
         let fd = handle.load(as: Int32.self)
         let flags = fcntl(fd, F_GETFD)
         if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        return fd
     }
 
     /// A NUL-terminated C string held in an array, decoded as UTF-8.

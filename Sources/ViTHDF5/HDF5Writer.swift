@@ -72,6 +72,11 @@ public final class HDF5Writer {
 
     private let output: AtomicFile
     private var file: HDF5ID?
+    /// libhdf5's descriptor of the temporary file (see `discard`, `reserve`).
+    private var descriptor: Int32?
+    /// Bytes the finished file may need so far (see `reserve`): starts with room for the superblock,
+    /// the root group and its heaps (a ViT-B/16 file's metadata is about 40 KB).
+    private var plannedBytes: Int64 = 64 << 10
     private var written: Set<String> = []
 
     /// Creates the temporary file next to `destination`.
@@ -93,15 +98,14 @@ public final class HDF5Writer {
         output = try AtomicFile(destination: destination, overwrite: overwrite)
         output.releaseDescriptor()
         let temporary = output.temporaryPath
-        file = try HDF5Library.run { () throws(HDF5Error) in
+        (file, descriptor) = try HDF5Library.run { () throws(HDF5Error) in
             if options.gzipLevel != nil, H5Zfilter_avail(H5Z_FILTER_DEFLATE) <= 0 {
                 throw HDF5Error.invalidOption(file: destination, detail: "this libhdf5 has no gzip (deflate) filter")
             }
             let access = try HDF5Library.privateFileAccess(file: destination)
             let file = try HDF5ID(H5Fcreate(temporary, vk_H5F_ACC_TRUNC(), vk_H5P_DEFAULT(), access.id), .file,
                                   file: destination, "creating the file")
-            try HDF5Library.setCloseOnExec(file.id, file: destination)
-            return file
+            return (file, try HDF5Library.setCloseOnExec(file.id, file: destination))
         }
     }
 
@@ -118,6 +122,7 @@ public final class HDF5Writer {
     public func setStringAttribute(_ value: String, named name: String) throws(HDF5Error) {
         let file = try openFile()
         let dest = destination
+        try reserve(value.utf8.count + 1024, for: "attribute '\(name)'")
         try HDF5Library.run { () throws(HDF5Error) in
             let root = try HDF5ID(H5Oopen(file.id, "/", vk_H5P_DEFAULT()), .object, file: dest, "opening the root group")
             if try HDF5Library.check(H5Aexists(root.id, name), file: dest, "looking for attribute '\(name)'") > 0 {
@@ -154,6 +159,8 @@ public final class HDF5Writer {
         }
         let dest = destination
         let options = options
+        // Data, a margin for gzip's worst case and the chunk index, and the dataset's object header.
+        try reserve(tensor.byteCount + tensor.byteCount / 256 + 8192, for: "'\(name)'")
         try HDF5Library.run { () throws(HDF5Error) in
             let type = try HDF5Writer.type(for: tensor.dtype, file: dest, tensor: name)
             let dims = tensor.shape.map { hsize_t($0) }
@@ -217,6 +224,16 @@ public final class HDF5Writer {
     public func commit() throws {
         let file = try openFile()
         self.file = nil
+        // Flush while the file is still open, so that a failure (a full disk) can be handled: libhdf5 cannot
+        // recover from a failed H5Fclose, and its exit handler then crashes on the half-closed file.
+        do {
+            try HDF5Library.run { () throws(HDF5Error) in
+                try HDF5Library.check(H5Fflush(file.id, H5F_SCOPE_LOCAL), file: destination, "writing the file")
+            }
+        } catch {
+            discard(file)
+            throw error
+        }
         try file.close(file: destination)
         let fd = open(output.temporaryPath, O_RDONLY | O_CLOEXEC)
         guard fd >= 0, fsync(fd) == 0 else {
@@ -245,8 +262,37 @@ public final class HDF5Writer {
         try writer.commit()
     }
 
+    /// Reserves disk blocks for everything planned so far plus `bytes`, before libhdf5 writes any of it.
+    ///
+    /// libhdf5 1.10 cannot recover from a failed write of its metadata: the cache is left unable to close
+    /// the file, and the library's exit handler later crashes on it. So the space the file will need is
+    /// reserved ahead (without growing the file), and a full disk or a file-size limit is reported here,
+    /// while libhdf5 is still in a state that closes cleanly.
+    private func reserve(_ bytes: Int, for what: String) throws(HDF5Error) {
+        plannedBytes += Int64(bytes)
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_FSIZE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max,
+           UInt64(plannedBytes) > UInt64(limit.rlim_cur) {
+            throw .io(file: destination, operation: "writing \(what)", message: String(cString: strerror(EFBIG)))
+        }
+        guard let fd = descriptor else { return }
+        let e = AtomicFile.reserveBlocks(descriptor: fd, bytes: plannedBytes)
+        if e != 0 { throw .io(file: destination, operation: "writing \(what)", message: String(cString: strerror(e))) }
+    }
+
+    /// Closes an abandoned file, whose content no longer matters, so that libhdf5 can close it cleanly:
+    /// the temporary file is emptied first, which gives back its disk space to the metadata libhdf5 still
+    /// flushes on close. (A failed H5Fclose leaves the file half-closed inside libhdf5, whose exit handler
+    /// then crashes on it.)
+    private func discard(_ file: HDF5ID) {
+        if let fd = descriptor { _ = ftruncate(fd, 0) }
+        try? file.close(file: destination)
+    }
+
     deinit {
-        // Abandoned: close the HDF5 file first; the AtomicFile then removes the temporary file.
+        // Abandoned: close the HDF5 file first, without writing it; the AtomicFile then removes the
+        // temporary file.
+        if let file { discard(file) }
         file = nil
     }
 }

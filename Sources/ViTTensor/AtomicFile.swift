@@ -107,6 +107,30 @@ public final class AtomicFile {
     }()
     #endif
 
+    /// Reserves disk blocks for the first `bytes` bytes of the open file `descriptor` without changing
+    /// its size (Linux `fallocate(FALLOC_FL_KEEP_SIZE)`), so later writes inside that range cannot meet a
+    /// full disk. For writers that cannot recover from a failed write (libhdf5).
+    /// - Returns: 0 when reserved, or when the file system (or platform) cannot reserve, which callers
+    ///   treat as nothing promised; otherwise the `errno` (`ENOSPC` on a full disk, `EFBIG`, …).
+    public static func reserveBlocks(descriptor: Int32, bytes: Int64) -> Int32 {
+        #if os(Linux)
+        guard let fallocate = AtomicFile.fallocate else { return 0 }
+        if fallocate(descriptor, 1 /* FALLOC_FL_KEEP_SIZE */, 0, bytes) == 0 { return 0 }
+        let e = errno
+        return e == EOPNOTSUPP || e == ENOSYS || e == EINVAL ? 0 : e
+        #else
+        return 0
+        #endif
+    }
+
+    #if os(Linux)
+    /// glibc's `fallocate` (not imported by the Glibc module either).
+    private static let fallocate: (@convention(c) (Int32, Int32, Int64, Int64) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "fallocate") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int32, Int64, Int64) -> Int32).self)
+    }()
+    #endif
+
     /// Appends `bytes`.
     public func write(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try write($0) } }
 
