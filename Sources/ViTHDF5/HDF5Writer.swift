@@ -235,7 +235,10 @@ public final class HDF5Writer {
             throw error
         }
         try file.close(file: destination)
-        let fd = open(output.temporaryPath, O_RDONLY | O_CLOEXEC)
+        let fd = open(output.temporaryPath, O_WRONLY | O_CLOEXEC)
+        // Give back the blocks reserved past the end (the file system keeps them until a truncate).
+        var info = stat()
+        if fd >= 0, fstat(fd, &info) == 0 { _ = ftruncate(fd, info.st_size) }
         guard fd >= 0, fsync(fd) == 0 else {
             let message = String(cString: strerror(errno))
             if fd >= 0 { close(fd) }

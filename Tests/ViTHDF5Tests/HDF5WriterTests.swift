@@ -167,6 +167,18 @@ struct HDF5ChildProcessTests {
 
 @Suite("HDF5 writer on a full disk", .serialized)
 struct HDF5FullDiskTests {
+    @Test("the blocks reserved ahead are given back: a committed file occupies about its size on disk")
+    func reservationTrimmed() throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let tensors = try (0..<16).map { i in ("w\(i)", try Tensor(shape: [256, 256], float32: [Float](repeating: 1, count: 65536))) }
+        try HDF5Writer.write(tensors, to: path)
+        var info = stat()
+        try #require(stat(path, &info) == 0)
+        // Reserved: 16 × (256 KiB + 1 KiB + 8 KiB) + 64 KiB ≈ 4.3 MiB against a 4 MiB file.
+        #expect(Int(info.st_blocks) * 512 <= Int(info.st_size) + 64 * 1024, "\(info.st_blocks * 512) bytes allocated for \(info.st_size)")
+    }
+
     /// libhdf5 1.10 cannot recover from a failed metadata write: the file stays half-closed inside the
     /// library and its exit handler crashes on it. The writer reserves the space ahead and reports a full
     /// disk before libhdf5 writes, so the file closes cleanly and nothing stays open.
