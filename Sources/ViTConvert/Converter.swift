@@ -66,7 +66,7 @@ public enum Converter {
 
         let writer = try OutputWriter(format: format, path: request.output, tensors: plan.items.map(\.info),
                                       configJSON: plan.config.jsonString(), metadata: metadata, overwrite: request.overwrite)
-        let source = PageReleasingSource(opened)
+        let source = PageReleasingSource(opened, populatingReads: true)
         let total = plan.totalBytes
         var done = 0
         for (i, item) in plan.items.enumerated() {

@@ -136,8 +136,8 @@ public enum CheckpointComparer {
             let ta = try ViTMapper.materialize(ea, from: sourceA)
             let tb = try ViTMapper.materialize(eb, from: sourceB)
             let (maxDiff, over) = compareValues(ta, tb, tolerance: tolerance)
-            sourceA.releaseAll()
-            sourceB.releaseAll()
+            sourceA.releaseHandedOut()
+            sourceB.releaseHandedOut()
             let status: TensorDifference.Status = maxDiff == 0 ? .equal : (over == 0 ? .withinTolerance : .differs)
             tensors.append(TensorDifference(name: ea.canonicalName, shapeA: ea.shape, shapeB: eb.shape, dtypeA: ta.dtype,
                                             dtypeB: tb.dtype, maxAbsDifference: maxDiff, elementsOverTolerance: over,

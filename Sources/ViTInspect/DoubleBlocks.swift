@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import ViTTensor
 
 /// Streams a tensor's elements as Float64, a fixed-size block at a time, so statistics and comparisons
@@ -70,52 +65,5 @@ enum DoubleBlocks {
                 }
             }
         }
-    }
-}
-
-/// Gives back the resident pages of a memory-mapped tensor once it has been read, so streaming over a
-/// whole checkpoint keeps about one tensor resident instead of the whole file.
-enum PageRelease {
-    /// Drops `tensor`'s pages from the process's resident set when it is a view into a read-only file
-    /// mapping (they are read from the file again if touched); does nothing for heap tensors.
-    static func release(_ tensor: Tensor) {
-        guard tensor.isMapped, tensor.byteCount > 0, let base = tensor.storage.base else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        guard page > 0 else { return }
-        let mapStart = Int(bitPattern: base)
-        let start = mapStart + tensor.offset
-        let lower = max(start / page * page, mapStart)
-        let upper = min((start + tensor.byteCount + page - 1) / page * page,
-                        (mapStart + tensor.storage.count + page - 1) / page * page)
-        guard upper > lower, let p = UnsafeMutableRawPointer(bitPattern: lower) else { return }
-        _ = madvise(p, upper - lower, Int32(MADV_DONTNEED))
-    }
-}
-
-/// A source that remembers the tensors it hands out, so a caller can give back their pages once done —
-/// also those of tensors it never sees itself, like the q, k and v that `ViTMapper.materialize` fuses
-/// into one new tensor.
-final class PageReleasingSource: TensorSource, @unchecked Sendable {
-    private let base: any TensorSource
-    private var handedOut: [Tensor] = []
-
-    init(_ base: any TensorSource) { self.base = base }
-
-    var path: String { base.path }
-    var formatName: String { base.formatName }
-    var tensorInfos: [TensorInfo] { base.tensorInfos }
-    var metadata: [String: String] { base.metadata }
-    var configJSON: String? { base.configJSON }
-
-    func tensor(named name: String) throws -> Tensor {
-        let t = try base.tensor(named: name)
-        handedOut.append(t)
-        return t
-    }
-
-    /// Releases the pages of every tensor handed out since the last call and forgets them.
-    func releaseAll() {
-        for t in handedOut { PageRelease.release(t) }
-        handedOut.removeAll(keepingCapacity: true)
     }
 }

@@ -143,7 +143,7 @@ public enum CheckpointStatistics {
         for info in source.tensorInfos {
             let tensor = try source.tensor(named: info.name)
             let stats = TensorStatistics(of: tensor, name: info.name)
-            PageRelease.release(tensor)
+            MappedPages.release(tensor)
             try each(stats)
             out.append(stats)
         }

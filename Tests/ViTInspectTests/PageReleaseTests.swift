@@ -53,7 +53,7 @@ struct PageReleaseTests {
         _ = TensorStatistics(of: t, name: "t2")
         let touched = try residentKiB(ofMappingAt: base2)
         #expect(touched >= 4096, "resident after reading 4 MiB: \(touched) KiB")
-        PageRelease.release(t)
+        MappedPages.release(t)
         // What stays is the header and the fault-around margins (up to 64 KiB) of the neighbours.
         let after = try residentKiB(ofMappingAt: base2)
         #expect(after < 256, "resident after releasing: \(after) KiB")

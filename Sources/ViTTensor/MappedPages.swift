@@ -3,17 +3,17 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import ViTTensor
 
-/// Keeps a streaming conversion's resident memory near one tensor when the input is memory-mapped.
+/// Keeps the resident memory of a pass over a memory-mapped checkpoint (a conversion, statistics, a diff)
+/// near one tensor.
 ///
 /// Reading a tensor through a mapping makes its file pages resident in this process, and they stay
 /// counted in its RSS until the mapping goes away, so a 350 MB input would end with 350 MB resident.
 /// After a tensor has been written, `MADV_DONTNEED` drops its pages from this process (they remain in
 /// the kernel's page cache, clean, and are read again only if touched again). The mapping is
 /// read-only and private, so nothing is lost.
-enum MappedPages {
-    static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+public enum MappedPages {
+    public static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     /// `MADV_POPULATE_READ` (Linux 5.14): map a range's pages in one call instead of one fault per few pages.
     static let populateRead: Int32 = 22
@@ -22,24 +22,32 @@ enum MappedPages {
     /// ViT-B benchmark this halves the time `write(2)` spends copying out of the mapping; on a kernel
     /// without `MADV_POPULATE_READ` the call fails harmlessly and pages are faulted in as usual.
     /// - Parameter tensor: a tensor that may be a view into a mapping.
-    static func populate(_ tensor: Tensor) {
+    public static func populate(_ tensor: Tensor) {
         populate(tensor.storage, offset: tensor.offset, count: tensor.byteCount)
     }
 
     /// Maps the pages of `storage[offset ..< offset + count]` (nothing for heap storage).
-    static func populate(_ storage: ByteStorage, offset: Int, count: Int) {
+    /// - Parameters:
+    ///   - storage: the bytes, mapped or on the heap.
+    ///   - offset: the first byte.
+    ///   - count: the number of bytes.
+    public static func populate(_ storage: ByteStorage, offset: Int, count: Int) {
         guard let (start, length) = pageRange(storage, offset: offset, count: count) else { return }
         _ = madvise(UnsafeMutableRawPointer(bitPattern: start), length, populateRead)
     }
 
     /// Drops the resident pages of a memory-mapped tensor's bytes (nothing for heap tensors).
     /// - Parameter tensor: a tensor that may be a view into a mapping.
-    static func release(_ tensor: Tensor) {
+    public static func release(_ tensor: Tensor) {
         release(tensor.storage, offset: tensor.offset, count: tensor.byteCount)
     }
 
     /// Drops the resident pages of `storage[offset ..< offset + count]` (nothing for heap storage).
-    static func release(_ storage: ByteStorage, offset: Int, count: Int) {
+    /// - Parameters:
+    ///   - storage: the bytes, mapped or on the heap.
+    ///   - offset: the first byte.
+    ///   - count: the number of bytes.
+    public static func release(_ storage: ByteStorage, offset: Int, count: Int) {
         guard let (start, length) = pageRange(storage, offset: offset, count: count) else { return }
         _ = madvise(UnsafeMutableRawPointer(bitPattern: start), length, MADV_DONTNEED)
     }
@@ -56,31 +64,42 @@ enum MappedPages {
     }
 }
 
-/// A source that remembers the memory-mapped tensors it handed out, so their pages can be released
-/// once the canonical tensor built from them has been written.
-final class PageReleasingSource: TensorSource, @unchecked Sendable {
-    let base: TensorSource
+/// A source that remembers the memory-mapped tensors it hands out, so their pages can be released once
+/// the caller is done with them — also those of tensors the caller never sees itself, like the q, k and
+/// v that `ViTMapper.materialize` fuses into one new tensor.
+public final class PageReleasingSource: TensorSource, @unchecked Sendable {
+    /// The wrapped source.
+    public let base: any TensorSource
+    private let populates: Bool
     private var handedOut: [Tensor] = []
 
-    init(_ base: TensorSource) { self.base = base }
+    /// Wraps `base`.
+    /// - Parameters:
+    ///   - base: the source to read from.
+    ///   - populatingReads: map each mapped tensor's pages ahead of reading it (`MappedPages.populate`):
+    ///     worth it when every byte is read sequentially, as a conversion does.
+    public init(_ base: any TensorSource, populatingReads: Bool = false) {
+        self.base = base
+        populates = populatingReads
+    }
 
-    var path: String { base.path }
-    var formatName: String { base.formatName }
-    var tensorInfos: [TensorInfo] { base.tensorInfos }
-    var metadata: [String: String] { base.metadata }
-    var configJSON: String? { base.configJSON }
+    public var path: String { base.path }
+    public var formatName: String { base.formatName }
+    public var tensorInfos: [TensorInfo] { base.tensorInfos }
+    public var metadata: [String: String] { base.metadata }
+    public var configJSON: String? { base.configJSON }
 
-    func tensor(named name: String) throws -> Tensor {
+    public func tensor(named name: String) throws -> Tensor {
         let t = try base.tensor(named: name)
         if t.isMapped {
-            MappedPages.populate(t)
+            if populates { MappedPages.populate(t) }
             handedOut.append(t)
         }
         return t
     }
 
     /// Releases the pages of every mapped tensor handed out since the last call.
-    func releaseHandedOut() {
+    public func releaseHandedOut() {
         for t in handedOut { MappedPages.release(t) }
         handedOut.removeAll(keepingCapacity: true)
     }
