@@ -31,7 +31,7 @@ extension VisionTransformer {
         let L = weights.layout
         let d = dims
         let eps = Float(config.layerNormEps)
-        let par = Parallel(pool: ws.pool(threads: threads))
+        let par = ws.pool(threads: threads)
         BLAS.setThreads(1)
         let rows = n * d.tokens
         let byRows: Bool
@@ -113,7 +113,7 @@ extension VisionTransformer {
 
     /// Runs `body(chunk, part)` on one column chunk per thread; `part(width)` is the chunk's share of
     /// an output width.
-    private func columnSplit(_ par: Parallel, _ body: (Int, (Int) -> Range<Int>) -> Void) {
+    private func columnSplit(_ par: WorkerPool, _ body: (Int, (Int) -> Range<Int>) -> Void) {
         let chunks = threads
         par.forChunks(chunks) { c in
             body(c) { width in Parallel.part(c, of: chunks, count: width, alignment: 16) }
@@ -122,7 +122,7 @@ extension VisionTransformer {
 
     /// Projection, residual, LN2, MLP, residual for all `t.rows` rows, split by output columns.
     private func blockTail(_ blk: WeightLayout.Block, _ t: Tokens, workspace ws: ViTWorkspace, eps: Float,
-                           par: Parallel) {
+                           par: WorkerPool) {
         let d = dims
         columnSplit(par) { _, part in attentionOutput(blk, t, rows: 0..<t.rows, columns: part(d.embed)) }
         columnSplit(par) { c, part in
@@ -175,7 +175,7 @@ extension VisionTransformer {
     /// LayerNorm over raw patches, one product with the conv kernel seen as a (D, C·P·P) matrix, and the
     /// optional LayerNorm after it.
     private func embedPatches(_ img: UnsafePointer<Float>, batch n: Int, workspace ws: ViTWorkspace, eps: Float,
-                              par: Parallel) {
+                              par: WorkerPool) {
         let L = weights.layout, d = dims
         let rows = n * d.patches
         let chunks = threads * max(1, min(4, rows / (threads * minimumChunkRows)))
@@ -228,7 +228,7 @@ extension VisionTransformer {
     /// for every (image, head) pair: softmax(q·kᵀ·hd^−½)·v (computed as (e^(s − max)·v)/Σ), written head-major (the layout `attn.proj`
     /// expects) into `attn` rows b·queries + i. With few pairs (batch 1, few heads) the query rows are
     /// cut into slices too, so every thread gets a share.
-    private func attention(batch n: Int, queries: Int, workspace ws: ViTWorkspace, par: Parallel) {
+    private func attention(batch n: Int, queries: Int, workspace ws: ViTWorkspace, par: WorkerPool) {
         let d = dims, T = d.tokens, A = d.attn, hd = d.headDim, ld = 3 * A
         let scale = Float(1 / Double(hd).squareRoot())
         let pairs = n * d.heads

@@ -21,6 +21,10 @@ internal import CBLAS
 /// caller, once every chunk is done, closes the loop (even generation) and waits for `active` to
 /// drain before it touches `body` again. One pool serves one caller at a time (it lives in a
 /// `ViTWorkspace`, which is not thread-safe).
+///
+/// Loop bodies capture raw pointers and are not `@Sendable`: every parallel loop of the forward pass
+/// writes disjoint ranges of its buffers and only reads shared ones, which is what makes handing them
+/// to the workers sound.
 final class WorkerPool: @unchecked Sendable {
     /// Threads that run chunks, the calling thread included.
     let threads: Int
@@ -149,7 +153,8 @@ final class WorkerPool: @unchecked Sendable {
         done.unlock()
     }
 
-    /// Spins (with a CPU pause) until `ready()` or `nanoseconds` pass; returns whether `ready()` held.
+    /// Spins until `ready()` or `nanoseconds` pass (a CPU pause between checks, a `sched_yield` every
+    /// 16th); returns whether `ready()` held.
     private static func spin(for nanoseconds: UInt64, until ready: () -> Bool) -> Bool {
         if ready() { return true }
         if nanoseconds == 0 { return false }
@@ -172,12 +177,9 @@ final class WorkerPool: @unchecked Sendable {
     /// A worker's life: wait for an open loop it has not served, join it, claim chunks, leave.
     private func work() {
         var served = 0
-        var preempted = 0
+        var loops = 0, preempted = 0
         while true {
-            var g = generation.load(ordering: .acquiring)
-            if g == served || g & 1 == 0 {
-                g = waitForLoop(after: served)
-            }
+            let g = waitForLoop(after: served)
             if stopping.load(ordering: .acquiring) { return }
             served = g
             active.add(1, ordering: .sequentiallyConsistent)
@@ -185,8 +187,13 @@ final class WorkerPool: @unchecked Sendable {
                 runChunks(body, chunks)
             }
             active.subtract(1, ordering: .sequentiallyConsistent)
-            let p = Self.involuntarySwitches()
-            if p != preempted { workerPreemptions.add(p - preempted, ordering: .relaxed); preempted = p }
+            // Reported once per window of `adapt()`, not per loop: it is a system call.
+            loops += 1
+            if loops % 8 == 0 {
+                let p = Self.involuntarySwitches()
+                workerPreemptions.add(p - preempted, ordering: .relaxed)
+                preempted = p
+            }
         }
     }
 

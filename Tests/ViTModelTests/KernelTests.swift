@@ -147,7 +147,7 @@ struct KernelTests {
         counts.initialize(repeating: 0, count: 50)
         let pool = WorkerPool(threads: 3)
         defer { pool.stop() }
-        Parallel(pool: pool).forChunks(50) { c in counts[c] += 1 }
+        pool.forChunks(50) { c in counts[c] += 1 }
         #expect((0..<50).allSatisfy { counts[$0] == 1 })
     }
 
