@@ -163,6 +163,12 @@ struct BoundModel: Sendable {
         case .patchNormRowColChannel:
             guard shape.count == 1 else { throw bad("a LayerNorm parameter (P·P·C,)") }
             return patch.map { .patchNormToCHW(patch: $0.patch, channels: $0.channels) }
+        case .patchLinearChannelRowCol:
+            guard shape.count == 2 else { throw bad("a Linear weight (D, C·P·P)") }
+            return patch.map { .reshape(to: [shape[0], $0.channels, $0.patch[0], $0.patch[1]]) }
+        case .patchNormChannelRowCol:
+            guard shape.count == 1 else { throw bad("a LayerNorm parameter (C·P·P,)") }
+            return patch.map { .reshape(to: [$0.channels, $0.patch[0], $0.patch[1]]) }
         }
     }
 }

@@ -167,7 +167,7 @@ extension ConfigInference {
                 notes.append("no class token: mean of the tokens after encoder_norm (classifier/pool_type 'gap'; "
                              + "big_vision's rare pool_type '0', which reads token 0, has the same weights)")
             }
-            if classToken, [.torchMHA, .einops].contains(convention) || m.dialect.name == Dialect.vitPytorchPreNorm.name {
+            if classToken, [.torchMHA, .einops, .structural].contains(convention) || m.dialect.name == Dialect.vitPytorchPreNorm.name {
                 notes.append("pooling: the class token (the weights cannot show a different pooling)")
             }
             return classToken ? .token : .avg

@@ -24,6 +24,8 @@ public enum Convention: String, CaseIterable, Sendable, Codable {
     /// big_vision JAX ViT `.npz` (top-level `pos_embedding`, `MultiHeadDotProductAttention_0`; unscanned or scanned
     /// with a leading depth axis), optionally under `params/` or `params/img/`.
     case bigVision = "big-vision"
+    /// A hand-written PyTorch ViT read by its structure (no table: roles from shapes and module grouping).
+    case structural = "structure"
 
     /// A one-line description for help texts.
     public var summary: String {
@@ -38,6 +40,7 @@ public enum Convention: String, CaseIterable, Sendable, Codable {
         case .keras3: return "Keras 3 .weights.h5"
         case .jax: return "original JAX ViT .npz (google-research/vision_transformer)"
         case .bigVision: return "big_vision JAX ViT .npz (unscanned or scanned)"
+        case .structural: return "hand-written PyTorch, read by structure (roles from shapes and module grouping)"
         }
     }
 

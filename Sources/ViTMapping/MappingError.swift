@@ -62,6 +62,16 @@ public enum MappingError: Error, Equatable, CustomStringConvertible, Sendable {
     case sourceChanged(file: String, tensor: String, expected: String, found: String)
     /// A transform received tensors that do not fit it.
     case transformInput(tensor: String, transform: String, found: [[Int]])
+    /// Structural reading: the numbered blocks differ from one another.
+    case inconsistentBlocks(file: String, container: String, differences: [String])
+    /// Structural reading: a part of the model is not what a ViT has there.
+    case structureNotRecognised(file: String, part: String, expected: String, found: [String])
+    /// Structural reading: several roles fit; `roles` says which units could be which, `mapLines` settle it.
+    case ambiguousStructure(file: String, roles: [String], mapLines: [String])
+    /// Structural reading placed some tensors but not all.
+    case structureIncomplete(file: String, placed: [String], unplaced: [String], mapLines: [String])
+    /// A mapping file (`--map`) that cannot be used.
+    case badMapFile(file: String, entry: String?, message: String)
 
     public var description: String {
         func list(_ names: [String]) -> String { names.map { "  \($0)" }.joined(separator: "\n") }
@@ -109,6 +119,22 @@ public enum MappingError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(f): inferred an inconsistent \(e)"
         case let .sourceChanged(f, t, e, found):
             return "\(f): \(t) was \(e) when planned but is \(found) now"
+        case let .inconsistentBlocks(f, c, d):
+            return "\(f): the numbered blocks under \(c) are not alike:\n" + list(d)
+                + "\nevery transformer block must hold the same layers; pass --map FILE to place the tensors by name"
+        case let .structureNotRecognised(f, part, e, found):
+            return "\(f): \(part): expected \(e), found:\n" + (found.isEmpty ? "  (nothing)" : list(found))
+                + "\nlist the tensors with vit-summary FILE --tensors and place them with --map FILE (docs/conventions.md)"
+        case let .ambiguousStructure(f, roles, lines):
+            return "\(f): the weights cannot tell these roles apart:\n" + list(roles)
+                + "\nsettle it with a mapping file (--map FILE) holding, under \"tensors\", lines such as:\n" + list(lines)
+        case let .structureIncomplete(f, placed, unplaced, lines):
+            return "\(f): \(unplaced.count) tensor(s) have no place in a ViT read by structure:\n" + list(unplaced)
+                + "\nplaced (\(placed.count)):\n" + list(placed)
+                + "\nplace the rest with a mapping file (--map FILE; --suggest-map OUT writes one to fill in):\n" + list(lines)
+                + "\nor pass --allow-unused to drop them"
+        case let .badMapFile(f, entry, m):
+            return "\(f): " + (entry.map { "entry \($0): " } ?? "") + m + " (schema: docs/conventions.md, \"Mapping files\")"
         case let .transformInput(t, tr, found):
             return "\(t): \(tr) cannot take inputs of shape " + found.map { Shape.describe($0) }.joined(separator: ", ")
         }

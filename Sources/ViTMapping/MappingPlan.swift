@@ -15,6 +15,13 @@ public struct MappingOptions: Sendable, Equatable {
     public var layerNormEps: Double?
     /// Drop source tensors that have no canonical place (e.g. the HF pooler) instead of failing.
     public var allowUnused: Bool
+    /// The flattening order of a Linear patch embedding read by structure (default: (C, p, p), or (p, p, C) for
+    /// einops-style names), which the weights cannot show.
+    public var patchOrder: PatchOrder?
+    /// A mapping file for what the structure cannot place (`--map`).
+    public var mapFile: MapFile?
+    /// The mapping file's path, for messages.
+    public var mapFileName: String?
 
     /// - Parameters:
     ///   - convention: force a convention (nil: detect).

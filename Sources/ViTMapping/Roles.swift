@@ -98,4 +98,8 @@ enum StoredLayout: Hashable, Sendable {
     case patchLinearRowColChannel
     /// A LayerNorm gain/bias over flattened patches in (row, column, channel) order, (P·P·C,).
     case patchNormRowColChannel
+    /// A Linear over flattened patches in (channel, row, column) order, (D, C·P·P) (`nn.Unfold`): a reshape.
+    case patchLinearChannelRowCol
+    /// A LayerNorm gain/bias over (channel, row, column)-flattened patches, (C·P·P,): a reshape.
+    case patchNormChannelRowCol
 }

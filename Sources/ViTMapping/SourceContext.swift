@@ -11,6 +11,9 @@ public struct SourceContext: Sendable, Equatable {
     public var configJSON: String?
     /// Keras weight names, when the source is a Keras HDF5 file.
     public var keras: KerasNames?
+    /// Whether the tensors are listed in the order the model registered them (torch.save keeps a state dict's
+    /// order; safetensors and HDF5 sort names). Structural reading uses it to order a block's norms.
+    public var registrationOrder: Bool = false
 
     /// - Parameters:
     ///   - file: the checkpoint's path, for messages.

@@ -33,7 +33,7 @@ public enum ViTMapper {
     public static func plan(_ infos: [TensorInfo], context: SourceContext, options: MappingOptions = MappingOptions()) throws -> MappingResult {
         let file = context.file
         let facts = try MetadataFacts.read(context)
-        let selection = try select(infos, context: context, forced: options.convention)
+        let selection = try select(infos, context: context, forced: options.convention, options: options)
         let bound = try BoundModel(selection.assignment, file: file)
         let inferred = try ConfigInference.infer(bound, facts: facts, options: options)
         let config = inferred.config
@@ -110,8 +110,15 @@ public enum ViTMapper {
 
     /// Runs every candidate table and keeps the best one whose anchors (patch projection, position
     /// embedding, attention) are all present.
-    static func select(_ infos: [TensorInfo], context: SourceContext, forced: Convention?) throws -> Selection {
+    static func select(_ infos: [TensorInfo], context: SourceContext, forced: Convention?,
+                       options: MappingOptions = MappingOptions()) throws -> Selection {
         let file = context.file
+        if forced == .structural || options.mapFile != nil {
+            guard let (a, notes) = try StructuralReader.read(infos, context: context, options: options) else {
+                throw MappingError.structureNotRecognised(file: file, part: "the tensor names", expected: "a numbered block container (layers.N, blocks.N, …)", found: [])
+            }
+            return Selection(assignment: a, notes: notes + (forced == .structural ? ["convention structure forced"] : []))
+        }
         if let forced, forced.isKeras, context.keras == nil {
             throw MappingError.missingKerasStructure(file: file, convention: forced)
         }
@@ -136,7 +143,17 @@ public enum ViTMapper {
                                                   detected: viable.first?.0.dialect.convention)
         }
         guard let best = viable.first else {
+            // No table fits: read the model by its structure, if it has numbered blocks at all.
+            if let (a, notes) = try StructuralReader.read(infos, context: context, options: options) {
+                return Selection(assignment: a, notes: notes)
+            }
             throw MappingError.unknownConvention(file: file, candidates: ranked.prefix(3).map { $0.0.candidate(total: total) })
+        }
+        // A hand-written table that leaves tensors unplaced: the structure may place them all.
+        if best.0.dialect.traits.pooling == .classTokenElseMean, !best.0.unmatched.isEmpty, !options.allowUnused,
+           [.torchMHA, .einops].contains(best.0.dialect.convention),
+           let (a, notes) = try? StructuralReader.read(infos, context: context, options: options), a.unmatched.isEmpty {
+            return Selection(assignment: a, notes: notes + ["the \(best.0.dialect.name) table left \(best.0.unmatched.count) tensor(s) unplaced"])
         }
         let ties = viable.filter { $0.0.matchedCount == best.0.matchedCount && $0.0.dialect.convention != best.0.dialect.convention }
         if !ties.isEmpty {
@@ -203,7 +220,9 @@ public enum ViTMapper {
     ///   - options: mapping options.
     /// - Throws: `MappingError` (see `plan(_:context:options:)`).
     public static func plan(_ source: TensorSource, options: MappingOptions = MappingOptions()) throws -> MappingResult {
-        try plan(source.tensorInfos, context: try SourceContext(source: source), options: options)
+        var context = try SourceContext(source: source)
+        context.registrationOrder = source.keepsRegistrationOrder
+        return try plan(source.tensorInfos, context: context, options: options)
     }
 
     /// Loads a whole checkpoint into the canonical layout.

@@ -37,10 +37,14 @@ public protocol TensorSource: AnyObject, Sendable {
     /// Reads one tensor. Formats that can memory-map return a view into the file.
     /// - Throws: the format's error enum, naming the file and the tensor.
     func tensor(named name: String) throws -> Tensor
+    /// Whether `tensorInfos` lists the tensors in the order the model registered them (a pickled state dict
+    /// keeps it; safetensors and HDF5 sort names). Default: false.
+    var keepsRegistrationOrder: Bool { get }
 }
 
 extension TensorSource {
     public var configJSON: String? { nil }
+    public var keepsRegistrationOrder: Bool { false }
 
     /// The info of the tensor called `name`, if present.
     public func info(named name: String) -> TensorInfo? { tensorInfos.first { $0.name == name } }

@@ -19,6 +19,8 @@ public final class TorchCheckpoint: TensorSource {
     public let path: String
     /// `torch-zip`.
     public let formatName = "torch-zip"
+    /// A pickled state dict lists tensors in the order the model registered them.
+    public let keepsRegistrationOrder = true
     /// Every tensor of the state dict, in dict order, with names cleaned of wrapper prefixes.
     public let tensorInfos: [TensorInfo]
     /// What unwrapping did (see the type's documentation).
