@@ -1,7 +1,27 @@
 import ArgumentParser
+import Foundation
 import ViTMapping
 
 extension Convention: ExpressibleByArgument {}
+extension PatchOrder: ExpressibleByArgument {}
+
+/// A mapping file given with `--map FILE`, read and checked when the flags are parsed.
+public struct MapFileArgument: Sendable {
+    /// The path as given.
+    public let path: String
+    /// The parsed file.
+    public let map: MapFile
+
+    /// Reads and parses `path`.
+    /// - Throws: `ValidationError` saying why the file cannot be used.
+    public init(path: String) throws {
+        self.path = path
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ValidationError("--map \(path): cannot read the file (expected a UTF-8 JSON mapping file)")
+        }
+        do { map = try MapFile(text: text, file: path) } catch { throw ValidationError("--map \(error)") }
+    }
+}
 
 /// Parses `N` or `HxW` (e.g. `224`, `384x576`) into [height, width].
 public func parseImageSize(_ text: String) -> [Int]? {
@@ -48,6 +68,16 @@ public struct MappingArguments: ParsableArguments {
     @Flag(help: "Drop source tensors that have no canonical place (e.g. a Hugging Face pooler) instead of failing.")
     public var allowUnused = false
 
+    @Option(name: .customLong("map"), help: ArgumentHelp(
+        "A mapping file (JSON) placing tensors the structure cannot place.",
+        discussion: "Patterns with {i} for the block index -> canonical names; schema in docs/conventions.md."),
+            transform: { try MapFileArgument(path: $0) })
+    public var mapFile: MapFileArgument?
+
+    @Option(name: .customLong("patch-order"),
+            help: "Flattening order of a Linear patch embedding: cpp (nn.Unfold, PyTorch's) or ppc (einops (p1 p2 c)).")
+    public var patchOrder: PatchOrder?
+
     public init() {}
 
     public func validate() throws {
@@ -58,7 +88,11 @@ public struct MappingArguments: ParsableArguments {
 
     /// The mapping options these flags describe.
     public var options: MappingOptions {
-        MappingOptions(convention: convention, heads: heads, imageSize: sourceImageSize?.value, inChannels: channels,
-                       layerNormEps: layerNormEps, allowUnused: allowUnused)
+        var o = MappingOptions(convention: convention, heads: heads, imageSize: sourceImageSize?.value, inChannels: channels,
+                               layerNormEps: layerNormEps, allowUnused: allowUnused)
+        o.patchOrder = patchOrder
+        o.mapFile = mapFile?.map
+        o.mapFileName = mapFile?.path
+        return o
     }
 }

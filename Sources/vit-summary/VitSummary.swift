@@ -44,6 +44,16 @@ struct VitSummary: ParsableCommand {
     @Option(help: "Batch size for output shapes and counts.")
     var batch = 1
 
+    @Flag(help: "List the raw tensors (name, dtype, shape, bytes) and where each maps, like h5ls; works when mapping fails.")
+    var tensors = false
+
+    @Option(name: .customLong("suggest-map"), help: ArgumentHelp(
+        "Write a mapping file (JSON) for --map: every tensor placed so far, \"?\" for the rest.", valueName: "out"))
+    var suggestMap: String?
+
+    @Flag(help: "Overwrite the --suggest-map file if it exists.")
+    var force = false
+
     @OptionGroup var mapping: MappingArguments
 
     func validate() throws {
@@ -54,11 +64,14 @@ struct VitSummary: ParsableCommand {
             guard t >= 0, t.isFinite else { throw ValidationError("--tolerance must be a finite number ≥ 0, found \(t)") }
         }
         if diff != nil && stats { throw ValidationError("--stats and --diff cannot be combined") }
+        if tensors && (diff != nil || stats || json) { throw ValidationError("--tensors cannot be combined with --diff, --stats or --json") }
     }
 
     func run() throws {
         if let other = diff { return try runDiff(other) }
         let source = try CheckpointOpener.open(input)
+        if let out = suggestMap { try writeSuggestion(source, to: out) }
+        if tensors { return try listTensors(source) }
         let result = try ViTMapper.plan(source, options: mapping.options)
         let dtypes = Self.dtypeCounts(result.plan)
         let summary = try ViTSummary(config: result.config, batch: batch, imageSize: imageSize?.value,
@@ -99,6 +112,43 @@ struct VitSummary: ParsableCommand {
             throw ExitCode(2)
         }
         if !comparison.isEqual { throw ExitCode(1) }
+    }
+
+    /// `--tensors`: every stored tensor with its dtype, shape and bytes, and its canonical name when mapping works.
+    func listTensors(_ source: TensorSource) throws {
+        var canonical: [String: String] = [:]
+        var failure: String?
+        do {
+            var options = mapping.options
+            options.allowUnused = true
+            let r = try ViTMapper.plan(source, options: options)
+            for e in r.plan.entries { for s in e.sources { canonical[s] = canonical[s].map { $0 + ", " + e.canonicalName } ?? e.canonicalName } }
+        } catch { failure = "\(error)" }
+        let rows = source.tensorInfos.map { i in
+            [i.name, i.dtype.rawValue, Shape.describe(i.shape), String(i.byteCount), canonical[i.name] ?? "-"]
+        }
+        let header = ["name", "dtype", "shape", "bytes", "canonical"]
+        var widths = header.map(\.count)
+        for r in rows { for (k, c) in r.enumerated() { widths[k] = max(widths[k], c.count) } }
+        func line(_ r: [String]) -> String {
+            r.enumerated().map { k, c in k == r.count - 1 ? c : c.padding(toLength: widths[k], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ")
+        }
+        var out = "file: \(source.path)\nformat: \(source.formatName)\n\(rows.count) tensors\n" + line(header) + "\n"
+        out += rows.map(line).joined(separator: "\n") + "\n"
+        print(out, terminator: "")
+        if let failure { printError("note: the tensors do not map yet:\n\(failure)") }
+    }
+
+    /// `--suggest-map OUT`: the mapping file to fill in, written atomically.
+    func writeSuggestion(_ source: TensorSource, to path: String) throws {
+        var context = try SourceContext(source: source)
+        context.registrationOrder = source.keepsRegistrationOrder
+        let text = MapSuggestion.json(source.tensorInfos, context: context, options: mapping.options)
+        let file = try AtomicFile(destination: path, overwrite: force)
+        try file.write(Array(text.utf8))
+        try file.commit()
+        printError("wrote \(path): fill in each \"?\" with a canonical name or \"drop\", then pass --map \(path)")
     }
 
     /// The stored dtypes of the canonical tensors with their counts, most common first.

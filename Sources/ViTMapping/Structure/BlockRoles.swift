@@ -203,9 +203,11 @@ struct BlockRoleReader {
         for (name, score) in steps where rs.count > 1 {
             let scores = rs.map(score)
             guard let best = scores.max(), scores.contains(where: { $0 != best }) else { continue }
+            let before = rs
             rs = zip(rs, scores).filter { $0.1 == best }.map(\.0)
             if rs.count == 1, name == "numeric suffixes" || name == "registration order" || name == "module names" {
-                notes.append("block roles told apart by \(name): " + describe(rs[0]))
+                let differing = rs[0].filter { kv in before.contains { $0[kv.key] != kv.value } }
+                notes.append("block roles told apart by \(name): " + describe(differing))
             }
         }
         return rs

@@ -18,13 +18,21 @@ enum StructuralReader {
         let pins = try options.mapFile?.pins(infos, file: file) ?? [:]
         var a = Assignment(dialect: .structural)
         var dropped: [TensorInfo] = []
+        let lineage = einopsLineage(infos)
+        let patchOrder = options.patchOrder ?? options.mapFile?.patchOrder ?? (lineage ? .ppc : .cpp)
         // Tensors the map file places directly.
         let pinnedDirect = infos.filter { pins[$0.name] != nil }
         for info in pinnedDirect {
             guard let (target, block) = pins[info.name] else { continue }
             switch target {
             case .drop: dropped.append(info); a.noEquivalent.append((info, "dropped by the mapping file"))
-            case let .part(part, layout):
+            case let .part(part, given):
+                var layout = given
+                if case .patchProj(.weight) = part, info.shape.count == 2, given == .canonical {
+                    layout = patchOrder == .ppc ? .patchLinearRowColChannel : .patchLinearChannelRowCol
+                } else if case .patchNormPre = part, given == .canonical {
+                    layout = patchOrder == .ppc ? .patchNormRowColChannel : .patchNormChannelRowCol
+                }
                 guard part.isBlockPart == (block != nil) else {
                     throw MappingError.badMapFile(file: options.mapFileName ?? "--map", entry: info.name,
                                                   message: part.isBlockPart ? "a block part needs {i} in its pattern" : "{i} given for a part outside the blocks")
@@ -34,8 +42,6 @@ enum StructuralReader {
         }
         let rest = infos.filter { pins[$0.name] == nil }
         let units = ModuleUnit.group(rest)
-        let lineage = einopsLineage(infos)
-        let patchOrder = options.patchOrder ?? options.mapFile?.patchOrder ?? (lineage ? .ppc : .cpp)
         var placed = Set(pinnedDirect.map(\.name))
         let found = try BlockLayout.find(units, file: file)
         if found == nil, options.mapFile == nil { return nil }
@@ -59,10 +65,10 @@ enum StructuralReader {
                 bind(&a, u, part: role.part, block: nil, layout: storedLayout(role, u, patchOrder))
                 placed.formUnion(u.tensors.map(\.name))
             }
-            if outerRoles.values.contains(.patchProj),
-               let p = outside.first(where: { outerRoles[$0.path] == .patchProj }), case .linear = p.kind {
-                notes.append(patchOrderNote(patchOrder, explicit: options.patchOrder ?? options.mapFile?.patchOrder, lineage: lineage))
-            }
+        }
+        if let p = a.bindings[Role(.patchProj(.weight))]?.first,
+           p.layout == .patchLinearChannelRowCol || p.layout == .patchLinearRowColChannel {
+            notes.append(patchOrderNote(patchOrder, explicit: options.patchOrder ?? options.mapFile?.patchOrder, lineage: lineage))
         }
         let unplaced = infos.filter { !placed.contains($0.name) }
         if !unplaced.isEmpty {
