@@ -34,7 +34,7 @@ struct VitRun: ParsableCommand {
     func run() throws {
         let images = try ImageBatch.load(input)
         let source = try CheckpointOpener.open(model)
-        let checkpoint = try ViTMapper.loadCanonical(source, options: mapping.options)
+        let checkpoint = try Self.loadCanonical(source, options: mapping.options, imageShape: images.shape)
         for line in describe(checkpoint.report) where checkpoint.report.headsSource == .assumedHeadDim64 || line.hasPrefix("note") {
             printError(line)
         }
@@ -52,6 +52,22 @@ struct VitRun: ParsableCommand {
         if let n = repetitions {
             let times = try ForwardTimer.time(times: n) { _ = try vit.forward(images, workspace: workspace) }
             printError(String(format: "forward median_ms=%.3f min_ms=%.3f", times.median, times.min))
+        }
+    }
+
+    /// Maps the checkpoint; when its patch grid is not square and nothing records the image size, the grid comes
+    /// from the input's H×W if that divides exactly into the patch-token count (said in a note).
+    static func loadCanonical(_ source: TensorSource, options: MappingOptions, imageShape: [Int]) throws -> CanonicalCheckpoint {
+        do {
+            return try ViTMapper.loadCanonical(source, options: options)
+        } catch let error as MappingError {
+            guard case .cannotInferGrid = error, options.imageSize == nil, imageShape.count == 4 else { throw error }
+            var retry = options
+            retry.imageSize = [imageShape[2], imageShape[3]]
+            guard let checkpoint = try? ViTMapper.loadCanonical(source, options: retry) else { throw error }
+            printError("note: image size \(imageShape[2])x\(imageShape[3]) taken from the input "
+                       + "(the checkpoint's patch grid is not square and no metadata records it)")
+            return checkpoint
         }
     }
 }

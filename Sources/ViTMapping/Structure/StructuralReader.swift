@@ -14,7 +14,8 @@ enum StructuralReader {
     ///   it), `.inconsistentBlocks`, `.structureIncomplete` (what was placed, what was not, and the lines for the rest).
     static func read(_ infos: [TensorInfo], context: SourceContext, options: MappingOptions) throws -> (Assignment, [String])? {
         let file = context.file
-        var notes: [String] = ["read by structure (hand-written PyTorch layout)"]
+        var notes: [String] = ["read by structure (hand-written PyTorch layout)",
+                               "MLP activation: exact GELU assumed (the weights cannot show it)"]
         let pins = try options.mapFile?.pins(infos, file: file) ?? [:]
         var a = Assignment(dialect: .structural)
         var dropped: [TensorInfo] = []
