@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "ViTInspect", dependencies: ["ViTTensor", "ViTFormats", "ViTModel", "ViTMapping"]),
 
         .target(name: "ViTCLI", dependencies: [
-            "ViTMapping", "ViTFormats", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "ViTMapping", "ViTModel", "ViTFormats", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .executableTarget(name: "vit-run", dependencies: [
             "ViTCLI", "ViTMapping", "ViTRuntime", "ViTNumpy", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

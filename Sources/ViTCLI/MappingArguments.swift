@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
 import ViTMapping
+import ViTModel
 
 extension Convention: ExpressibleByArgument {}
 extension PatchOrder: ExpressibleByArgument {}
+extension ViTConfig.PreLogitsActivation: ExpressibleByArgument {}
 
 /// A mapping file given with `--map FILE`, read and checked when the flags are parsed.
 public struct MapFileArgument: Sendable {
@@ -78,6 +80,10 @@ public struct MappingArguments: ParsableArguments {
             help: "Flattening order of a Linear patch embedding: cpp (nn.Unfold, PyTorch's) or ppc (einops (p1 p2 c)).")
     public var patchOrder: PatchOrder?
 
+    @Option(name: .customLong("head-act"),
+            help: "Activation after a hidden-layer classifier's first Linear: gelu or tanh (the weights cannot show it).")
+    public var headActivation: ViTConfig.PreLogitsActivation?
+
     public init() {}
 
     public func validate() throws {
@@ -91,6 +97,7 @@ public struct MappingArguments: ParsableArguments {
         var o = MappingOptions(convention: convention, heads: heads, imageSize: sourceImageSize?.value, inChannels: channels,
                                layerNormEps: layerNormEps, allowUnused: allowUnused)
         o.patchOrder = patchOrder
+        o.preLogitsActivation = headActivation
         o.mapFile = mapFile?.map
         o.mapFileName = mapFile?.path
         return o

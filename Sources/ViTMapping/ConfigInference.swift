@@ -45,7 +45,7 @@ enum ConfigInference {
             noEmbedClass: grid.noEmbedClass, globalPool: pool,
             finalNorm: m.has(.norm(.weight)), fcNorm: m.has(.fcNorm(.weight)),
             normPre: m.has(.normPre(.weight)), layerScale: blocks.layerScale, preLogitsDim: head.preLogitsDim,
-            preLogitsActivation: head.preLogitsDim == nil ? nil : m.dialect.traits.preLogitsActivation,
+            preLogitsActivation: head.preLogitsDim == nil ? nil : preLogitsActivation(m, options: options, notes: &notes),
             distilled: prefix.distilled,
             patchEmbed: patchKind, patchBias: m.has(.patchProj(.bias)), patchNormPre: m.has(.patchNormPre(.weight)),
             patchNormPost: m.has(.patchNorm(.weight)), layerNormEps: eps, numClasses: head.numClasses, labels: labels)
@@ -65,6 +65,16 @@ enum ConfigInference {
         }
         return Inferred(config: c, headsSource: .metadata(key: e.key), configSource: e.key, notes: notes,
                         patch: PatchGeometry(patch: c.patchSize, channels: c.inChannels))
+    }
+
+    /// The pre-logits activation: the option, else the dialect's (said when it is an assumption).
+    static func preLogitsActivation(_ m: BoundModel, options: MappingOptions, notes: inout [String]) -> ViTConfig.PreLogitsActivation {
+        if let a = options.preLogitsActivation { return a }
+        let a = m.dialect.traits.preLogitsActivation
+        if m.dialect.convention == .structural || m.dialect.convention == .torchMHA || m.dialect.convention == .einops {
+            notes.append("classifier hidden-layer activation \(a.rawValue) assumed (the weights cannot show it; pass --head-act)")
+        }
+        return a
     }
 
     /// The integer square root of `n` when `n` is a positive perfect square.

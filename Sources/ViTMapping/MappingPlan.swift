@@ -22,6 +22,8 @@ public struct MappingOptions: Sendable, Equatable {
     public var mapFile: MapFile?
     /// The mapping file's path, for messages.
     public var mapFileName: String?
+    /// The activation after a hidden-layer classifier's first Linear (pre-logits), which the weights cannot show.
+    public var preLogitsActivation: ViTConfig.PreLogitsActivation?
 
     /// - Parameters:
     ///   - convention: force a convention (nil: detect).

@@ -9,13 +9,45 @@ struct BlockLayout: Sendable {
     let blocks: [[String: ModuleUnit]]
     /// The inner paths of a block, in the source order of block 0.
     let innerPaths: [String]
+    /// For a model with a single block and no index (`transformer.MHA…`), that block's path prefix.
+    var singlePrefix: String? = nil
 
     var depth: Int { blocks.count }
     /// The block-0 unit at an inner path.
     func template(_ inner: String) -> ModuleUnit? { blocks.first?[inner] }
 
     /// The prefix that starts block `i`'s paths.
-    func prefix(_ i: Int) -> String { container.isEmpty ? "\(i)." : "\(container).\(i)." }
+    func prefix(_ i: Int) -> String {
+        if let singlePrefix { return singlePrefix }
+        return container.isEmpty ? "\(i)." : "\(container).\(i)."
+    }
+
+    /// The `--map` pattern prefix of a block (`layers.{i}.`; a single unnumbered block's own path).
+    var mapPattern: String {
+        if let singlePrefix { return singlePrefix }
+        return container.isEmpty ? "{i}." : "\(container).{i}."
+    }
+
+    /// Candidates for a model with one transformer block and no block index: every module path that holds
+    /// several layers, biggest first (the reader keeps the first whose units read as a block).
+    static func singleBlockCandidates(_ units: [ModuleUnit]) -> [(BlockLayout, outside: [ModuleUnit])] {
+        var counts: [String: Int] = [:]
+        for u in units {
+            let comps = u.components
+            for j in 1..<max(comps.count, 1) { counts[comps[..<j].joined(separator: "."), default: 0] += 1 }
+        }
+        return counts.filter { $0.value >= 6 }.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { p, _ in
+            var inner: [String: ModuleUnit] = [:], order: [String] = [], outside: [ModuleUnit] = []
+            for u in units {
+                if u.path.hasPrefix(p + ".") {
+                    let rest = String(u.path.dropFirst(p.count + 1))
+                    inner[rest] = u
+                    order.append(rest)
+                } else { outside.append(u) }
+            }
+            return (BlockLayout(container: p, blocks: [inner], innerPaths: order, singlePrefix: p + "."), outside)
+        }
+    }
 
     /// Finds the numbered container that holds the most tensors under indices 0 ..< n (ties: the shorter path),
     /// then sorts the units into blocks.

@@ -34,6 +34,22 @@ enum BlockRole: String, Sendable, CaseIterable {
         }
     }
 
+    /// The role a canonical part (weight or bias) is, if it is a block role.
+    init?(_ part: Part) {
+        switch part {
+        case .norm1: self = .norm1
+        case .norm2: self = .norm2
+        case .qkv: self = .qkv
+        case .q: self = .q
+        case .k: self = .k
+        case .v: self = .v
+        case .proj: self = .proj
+        case .fc1: self = .fc1
+        case .fc2: self = .fc2
+        default: return nil
+        }
+    }
+
     var isAttention: Bool { [.qkv, .q, .k, .v, .proj].contains(self) }
     var isMLP: Bool { self == .fc1 || self == .fc2 }
 }
@@ -122,7 +138,7 @@ struct BlockRoleReader {
                 }
             }
             // Separate q, k, v (D → A each), told apart by their names, + projection.
-            if linears.count == 6, let qkv = namedQKV(linears.filter { $0.2 == d }) {
+            if linears.count == 6, let qkv = try separateQKV(linears, width: d, notes: &notes) {
                 let a = linears.first { $0.0 == qkv.q }?.1 ?? -1
                 if [qkv.k, qkv.v].allSatisfy({ n in linears.first { $0.0 == n }?.1 == a }) {
                     let taken: Set<String> = [qkv.q, qkv.k, qkv.v]
@@ -148,7 +164,7 @@ struct BlockRoleReader {
             ("module grouping", groupingScore),
             ("module names", nameScore),
             ("numeric suffixes", { r in orderScore(r, by: { layout.template($0)?.leafNumber }) }),
-            ("registration order", { r in registrationOrder ? orderScore(r, by: { layout.template($0)?.order }) : 0 }),
+            ("registration order", { r in registrationOrder ? orderScore(r, by: { layout.template($0)?.order }, pairs: [(.fc1, .fc2)]) : 0 }),
         ])
     }
 
@@ -163,6 +179,33 @@ struct BlockRoleReader {
         guard let q = named("q", "query"), let k = named("k", "key"), let v = named("v", "value"),
               Set([q, k, v]).count == 3 else { return nil }
         return (q, k, v)
+    }
+
+    /// The separate q, k, v Linears: by their names, else (torch.save) by registration order, q then k then v as
+    /// every implementation registers them; three same-shaped candidates the names cannot tell are refused.
+    private func separateQKV(_ linears: [(String, Int, Int)], width d: Int,
+                             notes: inout [String]) throws -> (q: String, k: String, v: String)? {
+        let fromD = linears.filter { $0.2 == d }
+        if let named = namedQKV(fromD) { return named }
+        // Three (D → A) Linears of one shape beside an (A → D) projection, as attention has them.
+        let byOut = Dictionary(grouping: fromD, by: \.1)
+        guard let triple = byOut.values.first(where: { $0.count == 3 }),
+              linears.contains(where: { $0.1 == d && $0.2 == triple[0].1 }) else { return nil }
+        let paths = triple.map(\.0)
+        let pinnedQKV = paths.compactMap { p in pinned[p].map { (p, $0) } }
+        if pinnedQKV.count == 3, let q = pinnedQKV.first(where: { $0.1 == .q }), let k = pinnedQKV.first(where: { $0.1 == .k }),
+           let v = pinnedQKV.first(where: { $0.1 == .v }) {
+            return (q.0, k.0, v.0)
+        }
+        if registrationOrder {
+            let ordered = paths.sorted { (layout.template($0)?.order ?? 0) < (layout.template($1)?.order ?? 0) }
+            notes.append("query, key, value Linears told apart by registration order (q, k, v): " + ordered.map { layout.prefix(0) + $0 }.joined(separator: ", "))
+            return (ordered[0], ordered[1], ordered[2])
+        }
+        let pattern = layout.mapPattern
+        throw MappingError.ambiguousStructure(
+            file: file, roles: paths.sorted().map { "\(layout.prefix(0))\($0): attn.q, attn.k or attn.v (same shape; the names do not say)" },
+            mapLines: zip(paths.sorted(), ["q", "k", "v"]).map { "\"\(pattern)\($0.0)\": \"\(layout.singlePrefix == nil ? "blocks.{i}" : "blocks.0").attn.\($0.1)\"   (check which is which)" })
     }
 
     private func lastComponent(_ path: String) -> String { String(path.split(separator: ".").last ?? Substring(path)) }
@@ -188,9 +231,10 @@ struct BlockRoleReader {
         return narrow(out, notes: &notes, steps: [
             ("pinned by the mapping file", { r in pinned.allSatisfy { r[$0.key] == nil || r[$0.key] == $0.value } ? 1 : 0 }),
             ("module grouping", groupingScore),
+            ("the names of the modules they feed", affinityScore),
             ("module names", nameScore),
-            ("numeric suffixes", { r in orderScore(r, by: { layout.template($0)?.leafNumber }) }),
-            ("registration order", { r in registrationOrder ? orderScore(r, by: { layout.template($0)?.order }) : 0 }),
+            ("numeric suffixes or ordinal words", { r in orderScore(r, by: { layout.template($0)?.leafNumber ?? ordinalWord($0) }) }),
+            ("registration order", { r in registrationOrder ? interleavingScore(r) : 0 }),
         ])
     }
 
@@ -205,7 +249,7 @@ struct BlockRoleReader {
             guard let best = scores.max(), scores.contains(where: { $0 != best }) else { continue }
             let before = rs
             rs = zip(rs, scores).filter { $0.1 == best }.map(\.0)
-            if rs.count == 1, name == "numeric suffixes" || name == "registration order" || name == "module names" {
+            if rs.count == 1, name.hasPrefix("numeric suffixes") || name == "registration order" || name == "module names" {
                 let differing = rs[0].filter { kv in before.contains { $0[kv.key] != kv.value } }
                 notes.append("block roles told apart by \(name): " + describe(differing))
             }
@@ -240,9 +284,11 @@ struct BlockRoleReader {
         return score
     }
 
-    private static let attentionWords: Set<String> = ["attn", "attention", "mha", "msa", "qkv", "query", "key", "value",
-                                                      "before", "sa", "selfattn", "selfattention", "inproj", "outproj", "out", "output"]
-    private static let mlpWords: Set<String> = ["mlp", "ff", "ffn", "feedforward", "feed", "forward", "after", "fc", "intermediate", "hidden", "dense"]
+    private static let attentionWords: Set<String> = ["attn", "attention", "attend", "mha", "msa", "qkv", "query", "key", "value",
+                                                      "before", "sa", "selfattn", "selfattention", "inproj", "outproj",
+                                                      "heads", "toheads", "fromheads", "mix", "mixer"]
+    private static let mlpWords: Set<String> = ["mlp", "ff", "ffn", "feedforward", "feed", "forward", "after", "fc", "intermediate",
+                                                "hidden", "dense", "expand", "contract", "widen", "narrow", "up", "down", "gate"]
 
     /// +1 for each unit whose path has a word of its own group, −1 for a word of the other group.
     private func nameScore(_ r: Reading) -> Int {
@@ -257,12 +303,66 @@ struct BlockRoleReader {
     }
 
     /// +1 when fc1 comes before fc2, and norm1 before norm2, by `key` (when both have one and they differ).
-    private func orderScore(_ r: Reading, by key: (String) -> Int?) -> Int {
+    private func orderScore(_ r: Reading, by key: (String) -> Int?,
+                            pairs: [(BlockRole, BlockRole)] = [(.fc1, .fc2), (.norm1, .norm2)]) -> Int {
         var score = 0
-        for (first, second) in [(BlockRole.fc1, BlockRole.fc2), (.norm1, .norm2)] {
+        for (first, second) in pairs {
             guard let a = r.first(where: { $0.value == first })?.key, let b = r.first(where: { $0.value == second })?.key,
                   let ka = key(a), let kb = key(b), ka != kb else { continue }
             score += ka < kb ? 1 : -1
+        }
+        return score
+    }
+
+    /// The first inner component of the attention's and the MLP's units (`talk`, `mixer`, `FeedForward`), whose
+    /// name a norm that feeds them often repeats (`n_talk`, `pre_mix`, `ffn_norm`).
+    private func moduleWords(_ r: Reading, attention: Bool) -> Set<String> {
+        var words = Set<String>()
+        for (inner, role) in r where (attention ? role.isAttention : role.isMLP) {
+            let components = inner.split(separator: ".")
+            // The enclosing module's name when there is one, else the layer's own.
+            let name = components.count > 1 ? components[0] : components[components.count - 1]
+            words.formUnion(ModuleUnit.words(of: String(name)).filter { $0.count >= 3 })
+        }
+        return words
+    }
+
+    /// +1 for each norm whose name shares a word (or a 3-letter prefix of one) with the modules of its own group
+    /// and none with the other's.
+    private func affinityScore(_ r: Reading) -> Int {
+        let attn = moduleWords(r, attention: true), mlp = moduleWords(r, attention: false)
+        func hits(_ words: Set<String>, _ targets: Set<String>) -> Bool {
+            words.contains { w in w.count >= 3 && targets.contains { $0.hasPrefix(w) || w.hasPrefix($0) } }
+        }
+        var score = 0
+        for (inner, role) in r where role == .norm1 || role == .norm2 {
+            let words = ModuleUnit.words(of: String(inner.split(separator: ".").last ?? Substring(inner)))
+            let a = hits(words, attn), m = hits(words, mlp)
+            guard a != m else { continue }
+            score += (a == (role == .norm1)) ? 1 : -1
+        }
+        return score
+    }
+
+    /// The rank an ordinal word in a leaf gives (`ln_one`, `norm_first` → 1; `ln_two`, `ln_mid` → 2).
+    private func ordinalWord(_ inner: String) -> Int? {
+        let words = ModuleUnit.words(of: String(inner.split(separator: ".").last ?? Substring(inner)))
+        if !words.isDisjoint(with: ["one", "first", "in", "input", "start"]) { return 1 }
+        if !words.isDisjoint(with: ["two", "second", "mid", "middle"]) { return 2 }
+        return nil
+    }
+
+    /// +1 for each norm registered right before a unit of its own group (the next registered unit that is not a
+    /// norm): `n_talk`, `talk`, `n_think`, `think` pairs each norm with what it feeds. Both norms registered before
+    /// the attention tell nothing.
+    private func interleavingScore(_ r: Reading) -> Int {
+        let ordered = layout.innerPaths.compactMap { p in layout.template(p).map { (p, $0.order) } }.sorted { $0.1 < $1.1 }
+        var score = 0
+        for (inner, role) in r where role == .norm1 || role == .norm2 {
+            guard let i = ordered.firstIndex(where: { $0.0 == inner }),
+                  let next = ordered[(i + 1)...].first(where: { r[$0.0] != .norm1 && r[$0.0] != .norm2 }),
+                  let nextRole = r[next.0] else { continue }
+            score += (nextRole.isAttention == (role == .norm1)) ? 1 : -1
         }
         return score
     }
@@ -282,7 +382,7 @@ struct BlockRoleReader {
         let options = differing.map { inner in
             "\(layout.prefix(0))\(inner): " + Set(readings.compactMap { $0[inner] }).map(\.rawValue).sorted().joined(separator: " or ")
         }
-        let pattern = layout.container.isEmpty ? "{i}." : "\(layout.container).{i}."
+        let pattern = layout.mapPattern
         let lines = differing.compactMap { inner in readings[0][inner].map { "\"\(pattern)\(inner)\": \"\($0.canonicalModule)\"" } }
         return MappingError.ambiguousStructure(file: file, roles: options, mapLines: lines)
     }

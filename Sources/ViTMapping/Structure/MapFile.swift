@@ -106,7 +106,7 @@ public struct MapFile: Sendable, Equatable {
                     if e.target == "drop" { hits.append((.drop, nil, e.source)); continue }
                     let name = suffix.isEmpty ? e.target : e.target + "." + param
                     guard let part = Self.resolve(name, block: c.block) else { continue }
-                    hits.append((.part(part, layout: Self.layout(e.transform)), c.block, e.source))
+                    hits.append((.part(part, layout: Self.layout(e.transform)), c.block ?? Self.literalBlock(name), e.source))
                 }
             }
             guard let first = hits.first else { continue }
@@ -130,12 +130,20 @@ public struct MapFile: Sendable, Equatable {
         }
     }
 
-    /// The part a canonical name stands for (`blocks.{i}.…` with the block left to the match).
+    /// The part a canonical name stands for (`blocks.{i}.…` with the block left to the match, or `blocks.N.…`).
     static func resolve(_ name: String, block: Int?) -> Part? {
         let normalised: String
         if name.hasPrefix("blocks.{i}.") { normalised = "blocks.-1." + name.dropFirst("blocks.{i}.".count) }
+        else if let b = literalBlock(name) { normalised = "blocks.-1." + name.dropFirst("blocks.\(b).".count) }
         else { normalised = name }
         return canonicalParts[normalised]
+    }
+
+    /// N in a literal `blocks.N.…` name.
+    static func literalBlock(_ name: String) -> Int? {
+        let comps = name.split(separator: ".", maxSplits: 2)
+        guard comps.count == 3, comps[0] == "blocks", let n = Int(comps[1]), n >= 0 else { return nil }
+        return n
     }
 
     /// Canonical name (block parts under `blocks.-1.`) → part.

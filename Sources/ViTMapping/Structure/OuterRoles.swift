@@ -21,6 +21,24 @@ enum OuterRole: String, Sendable {
         }
     }
 
+    /// The role a canonical part (weight or bias) is, if it is one outside the blocks.
+    init?(_ part: Part) {
+        switch part {
+        case .clsToken: self = .clsToken
+        case .distToken: self = .distToken
+        case .regToken: self = .regToken
+        case .posEmbed: self = .posEmbed
+        case .patchProj: self = .patchProj
+        case .patchNormPre: self = .patchNormPre
+        case .patchNorm: self = .patchNorm
+        case .norm: self = .norm
+        case .fcNorm: self = .fcNorm
+        case .preLogits: self = .preLogits
+        case .head: self = .head
+        default: return nil
+        }
+    }
+
     func part(_ p: Param) -> Part {
         switch self {
         case .clsToken: return .clsToken

@@ -21,8 +21,15 @@ enum StructuralReader {
         var dropped: [TensorInfo] = []
         let lineage = einopsLineage(infos)
         let patchOrder = options.patchOrder ?? options.mapFile?.patchOrder ?? (lineage ? .ppc : .cpp)
-        // Tensors the map file places directly.
-        let pinnedDirect = infos.filter { pins[$0.name] != nil }
+        // Pins the readers understand (a block or stem/head role of a layer's weight) settle ambiguities there;
+        // every other pinned tensor is placed directly.
+        var readerPins: [String: Part] = [:]
+        for (name, pin) in pins {
+            guard case let .part(part, .canonical) = pin.target, name.hasSuffix("weight"),
+                  BlockRole(part) != nil || OuterRole(part) != nil else { continue }
+            readerPins[name] = part
+        }
+        let pinnedDirect = infos.filter { pins[$0.name] != nil && readerPins[$0.name] == nil }
         for info in pinnedDirect {
             guard let (target, block) = pins[info.name] else { continue }
             switch target {
@@ -41,13 +48,18 @@ enum StructuralReader {
                 a.bindings[Role(part, block: block), default: []].append(SourceTensor(info: info, matchName: info.name, layout: layout))
             }
         }
-        let rest = infos.filter { pins[$0.name] == nil }
+        let rest = infos.filter { pins[$0.name] == nil || readerPins[$0.name] != nil }
         let units = ModuleUnit.group(rest)
         var placed = Set(pinnedDirect.map(\.name))
-        let found = try BlockLayout.find(units, file: file)
+        var found = try BlockLayout.find(units, file: file)
+        if found == nil { found = singleBlock(units, file: file, registrationOrder: context.registrationOrder) }
         if found == nil, options.mapFile == nil { return nil }
         if let (layout, outside) = found {
-            let blockReader = BlockRoleReader(layout: layout, file: file, registrationOrder: context.registrationOrder, pinned: [:])
+            var blockPins: [String: BlockRole] = [:]
+            for (inner, u) in layout.blocks.first ?? [:] { if let p = readerPins[u.weight.name], let r = BlockRole(p) { blockPins[inner] = r } }
+            var outerPins: [String: OuterRole] = [:]
+            for u in outside { if let p = readerPins[u.weight.name], let r = OuterRole(p) { outerPins[u.path] = r } }
+            let blockReader = BlockRoleReader(layout: layout, file: file, registrationOrder: context.registrationOrder, pinned: blockPins)
             let (blockRoles, width, blockNotes) = try blockReader.read()
             notes += blockNotes
             for (b, block) in layout.blocks.enumerated() {
@@ -58,7 +70,7 @@ enum StructuralReader {
                 }
             }
             let outer = OuterRoleReader(units: outside, layout: layout, width: width, file: file,
-                                        registrationOrder: context.registrationOrder, pinned: [:])
+                                        registrationOrder: context.registrationOrder, pinned: outerPins)
             let (outerRoles, outerNotes) = try outer.read()
             notes += outerNotes
             for u in outside {
@@ -83,6 +95,15 @@ enum StructuralReader {
         }
         _ = dropped
         return (a, notes)
+    }
+
+    /// A model with one unnumbered block: the biggest module whose units read as a transformer block.
+    private static func singleBlock(_ units: [ModuleUnit], file: String, registrationOrder: Bool) -> (BlockLayout, outside: [ModuleUnit])? {
+        for candidate in BlockLayout.singleBlockCandidates(units) {
+            let reader = BlockRoleReader(layout: candidate.0, file: file, registrationOrder: registrationOrder, pinned: [:])
+            if (try? reader.read()) != nil { return candidate }
+        }
+        return nil
     }
 
     private static func bind(_ a: inout Assignment, _ u: ModuleUnit, part: (Param) -> Part, block: Int?, layout: StoredLayout) {
