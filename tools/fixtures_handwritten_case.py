@@ -208,6 +208,8 @@ def write_case(name: str, model: nn.Module, fresh, *, seed: int, x: np.ndarray, 
         if timm_diff > tol:
             raise AssertionError(f"{name}: timm differs from the model's logits by {timm_diff} (> {tol})")
 
+    if "map" in options:  # the settling lines as a --map file: {"tensors": {"pattern with {i}": "canonical"}}
+        write_json(d / "map.json", {"tensors": dict(line.split(" -> ") for line in options["map"])})
     common.save_npy(d / "input.npy", x)
     common.save_npy(d / "logits.npy", logits.astype(np.float32))
     for fname, arr in (extra_outputs or {}).items():
@@ -237,6 +239,7 @@ def write_case(name: str, model: nn.Module, fresh, *, seed: int, x: np.ndarray, 
         "expected_result": {f: expected_result if isinstance(expected_result, str) else expected_result[f]
                             for f in files},
         "norm_order_evidence": norm_order,
+        "map_file": "map.json" if "map" in options else None,
         "options": options,
         "facts": facts,
         "expected_config": cfg,

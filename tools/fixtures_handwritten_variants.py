@@ -4,7 +4,8 @@ Each model is what someone might write from a paper, with invented names, so tha
 structure. What the weights cannot tell (heads, patch flattening order, activations, eps, where a norm sits) is
 listed per case in case.json "options".
 
-- Kestrel: ModuleList of blocks; separate q / k / v Linears with heads * head_dim (24) != D (16); final norm.
+- Kestrel: ModuleList of blocks; separate q / k / v Linears (q_lin, k_lin, v_lin: same shape, so only the q / k / v
+  in their names tells them apart; safetensors sorts them k, q, v) with heads * head_dim (24) != D (16); final norm.
 - Heron: Sequential of blocks; each pre-norm nested in the module it feeds (attend.pre after the attention's
   Linears, ff.0 first in the MLP Sequential); one fused (3A, D) Linear without bias; hidden-layer MLP head
   (LayerNorm, Linear(D, 12), Tanh, Linear(12, K)).
@@ -53,13 +54,13 @@ class TriLinearAttention(nn.Module):
         super().__init__()
         self.heads = heads
         inner = heads * head_width
-        self.ask = nn.Linear(width, inner)
-        self.match = nn.Linear(width, inner)
-        self.carry = nn.Linear(width, inner)
+        self.q_lin = nn.Linear(width, inner)
+        self.k_lin = nn.Linear(width, inner)
+        self.v_lin = nn.Linear(width, inner)
         self.blend = nn.Linear(inner, width)
 
     def forward(self, x):
-        return self.blend(_attend(self.ask(x), self.match(x), self.carry(x), self.heads))
+        return self.blend(_attend(self.q_lin(x), self.k_lin(x), self.v_lin(x), self.heads))
 
 
 class Stage(nn.Module):
@@ -185,7 +186,7 @@ class Twig(nn.Module):
 
 
 class Finch(nn.Module):
-    def __init__(self, image=32, patch=8, channels=3, width=16, heads=2, hidden=48, depth=2, classes=6, eps=1e-6):
+    def __init__(self, image=32, patch=8, channels=3, width=16, heads=2, hidden=40, depth=2, classes=6, eps=1e-6):
         super().__init__()
         tokens = (image // patch) ** 2
         self.patchify = nn.Conv2d(channels, width, kernel_size=patch, stride=patch)
