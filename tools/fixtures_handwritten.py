@@ -13,8 +13,10 @@ Cases (each folder: model.safetensors [+ model.pth], input.npy, logits.npy, case
   var_nonsquare_nometa, amb_norm_order, amb_linear_roles: layouts with invented names (tools/fixtures_handwritten_variants.py).
 - seed004_vit_b16/tensors.json: seed 004's full ViT-B/16 without weights: every tensor name, dtype and shape, the
   torchinfo total and fvcore's count.
-case.json "options" names what a user must tell ViTKit that the weights cannot; "expected_result" is "maps" or
-"refused_as_ambiguous". See tools/fixtures_handwritten_case.py for what is verified before a case is written.
+case.json "options" names what a user must tell ViTKit that the weights cannot; "expected_result" says, per checkpoint
+file, "maps", "refused_as_ambiguous" or "maps_or_refused" (either, with the right logits when it maps); "norm_order_evidence" what in the file tells the two norms of a block apart.
+safetensors.torch.save_file writes its header sorted by name: the registration order survives only in model.pth
+(case.json "state_dict_order" keeps it for every case). See tools/fixtures_handwritten_case.py for what is verified before a case is written.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fixtures_conventions_common as common  # noqa: E402
 from fixtures_handwritten_case import (OUT, TORCH_LIBS, block, linear, randomize, rule, versions,  # noqa: E402
-                                       write_case, write_json)
+                                       write_case, write_json, write_manifest)
 
 torch.set_num_threads(1)
 
@@ -75,6 +77,8 @@ def seed004_cases():
         write_case(
             f"seed004_{patcher}", model, lambda: s4.ViT(patcher), seed=seed, x=x, cfg=cfg, options=options, rules=r,
             forward=per_image, pth=patcher == "conv",
+            norm_order="numeric suffix: norm_0 (pre-attention) before norm_1 (pre-MLP); model.pth's registration "
+                       "order agrees",
             source="../shared/seeds/004_011f347abcd8bb59.txt (code blocks 2-17)",
             constructor=f"tools/fixtures_handwritten_seed004.py configure({consts_s}); ViT({patcher!r}) "
                         f"(BATCH_SIZE=1, MLP_SIZE=EMBED_DIM*4={g['MLP_SIZE']}, DROPOUT_RATE=0.1 as in the tutorial)",
@@ -235,6 +239,9 @@ def seed000_cases():
             name, model, lambda cls=cls, kwargs=kwargs: cls(**kwargs), seed=seed, x=x, cfg=cfg, rules=r,
             options={"heads": kwargs["heads"], "patch_order": "ppc", "act": "gelu", "eps": 1e-5},
             forward=s0.logits, libraries=libs,
+            norm_order="nesting: MHA.norm sits in the module with to_qkv / to_output (pre-attention), FeedForward.norm "
+                       "with fc1 / fc2 (pre-MLP). Beware: the sorted safetensors header lists FeedForward.* before "
+                       "MHA.* ('F' < 'M'), and each norm after its module's Linears",
             extra_outputs={"probs.npy": probs},
             source="../shared/seeds/000_ecc97a82deb377f7.txt (pre_proces, Multihead_self_attention, FeedForward, "
                    "Transformer_block, ViT)",
@@ -298,8 +305,8 @@ def variant_cases():
     r = [rule("cls_token", "summary"), rule("pos_embed", "where")] + linear("patch_embed.proj", "slicer.carve")
     for i in range(3):
         p = f"stages.{i}."
-        r += block(i, norm1=p + "pre_mix", norm2=p + "pre_ffn", q=p + "mixer.ask", k=p + "mixer.match",
-                   v=p + "mixer.carry", proj=p + "mixer.blend", fc1=p + "widen", fc2=p + "narrow")
+        r += block(i, norm1=p + "prenorm1", norm2=p + "prenorm2", q=p + "mixer.q_lin", k=p + "mixer.k_lin",
+                   v=p + "mixer.v_lin", proj=p + "mixer.blend", fc1=p + "widen", fc2=p + "narrow")
     r += linear("norm", "final_ln") + linear("head", "decide")
     write_case(
         "var_modulelist_sep_qkv", model, v.Kestrel, seed=seed, x=common.make_input(seed, 3, 32, 32), rules=r,
@@ -307,11 +314,14 @@ def variant_cases():
                    layer_norm_eps=1e-5, num_classes=5),
         options={"heads": 2, "act": "gelu", "eps": 1e-5}, source=src, libraries=libs,
         constructor=constructor_of(v.Kestrel),
-        heads_how="not in the file: ask/match/carry (24, 16) give heads*head_dim = 24 only",
-        notes=["stages = nn.ModuleList of 3 Stage blocks: pre_mix (LayerNorm), mixer (ask, match, carry: separate "
-               "q, k, v Linears (24, 16) with bias; blend (16, 24)), pre_ffn (LayerNorm), widen (32, 16), narrow "
+        norm_order="numeric suffix: prenorm1 (pre-attention), prenorm2 (pre-MLP)",
+        heads_how="not in the file: q_lin/k_lin/v_lin (24, 16) give heads*head_dim = 24 only",
+        notes=["stages = nn.ModuleList of 3 Stage blocks: prenorm1 (LayerNorm), mixer (q_lin, k_lin, v_lin: separate "
+               "q, k, v Linears (24, 16) with bias; blend (16, 24)), prenorm2 (LayerNorm), widen (32, 16), narrow "
                "(16, 32); the MLP Linears sit directly in the block, not in a sub-module",
                "heads * head_dim = 2 * 12 = 24 != D = 16 (attn_dim 24)",
+               "q_lin, k_lin, v_lin have the same shape: only the q / k / v in their names tells which is which "
+               "(registered q, k, v; the sorted safetensors header lists k_lin, q_lin, v_lin)",
                "summary (1, 1, D) is the class token, where (1, 17, D) the position embedding; slicer.carve the "
                "Conv2d patch embedding; final_ln over all tokens, then decide on token 0"])
 
@@ -323,8 +333,8 @@ def variant_cases():
     r = [rule("cls_token", "start"), rule("pos_embed", "grid_code")] + linear("patch_embed.proj", "lift")
     for i in range(2):
         p = f"tower.{i}."
-        r += block(i, norm1=p + "ln_in", norm2=p + "ln_mid", qkv=p + "attend.triple", qkv_bias=False,
-                   proj=p + "attend.squash", fc1=p + "ff.0", fc2=p + "ff.2")
+        r += block(i, norm1=p + "attend.pre", norm2=p + "ff.0", qkv=p + "attend.triple", qkv_bias=False,
+                   proj=p + "attend.squash", fc1=p + "ff.1", fc2=p + "ff.3")
     r += linear("fc_norm", "read_out.0") + linear("pre_logits.fc", "read_out.1") + linear("head", "read_out.3")
     write_case(
         "var_sequential_fused_qkv_mlphead", model, v.Heron, seed=seed, x=common.make_input(seed, 3, 32, 32), rules=r,
@@ -333,9 +343,12 @@ def variant_cases():
                    layer_norm_eps=1e-5, num_classes=7),
         options={"heads": 2, "act": "gelu", "head_act": "tanh", "eps": 1e-5}, source=src, libraries=libs,
         constructor=constructor_of(v.Heron),
-        notes=["tower = nn.Sequential of 2 Cell blocks: ln_in, attend (triple: ONE fused Linear (3*16, 16) WITHOUT "
-               "bias, q,k,v chunks in that order; squash (16, 16)), ln_mid, ff = Sequential(0 Linear, 1 GELU, "
-               "2 Linear)",
+        norm_order="nesting: attend.pre is inside the attention module (registered after its Linears), ff.0 is the "
+                   "first entry of the MLP Sequential",
+        notes=["tower = nn.Sequential of 2 Cell blocks: attend (triple: ONE fused Linear (3*16, 16) WITHOUT bias, "
+               "q,k,v chunks in that order; squash (16, 16); pre: its LayerNorm, registered after the Linears), "
+               "ff = Sequential(0 LayerNorm, 1 Linear, 2 GELU, 3 Linear): each pre-norm sits inside the module "
+               "it feeds",
                "read_out = Sequential(0 LayerNorm, 1 Linear(16 -> 12), 2 Tanh, 3 Linear(12 -> 7)) on token 0 -> "
                "canonical fc_norm, pre_logits (12, tanh), head. The head's Tanh is NOT in the weights "
                "(options.head_act)",
@@ -355,11 +368,12 @@ def variant_cases():
                    fc2=p + "linear2")
     r += linear("norm", "body.norm") + linear("head", "verdict")
     write_case(
-        "var_torch_encoder_gray", model, v.Owl, seed=seed, x=common.make_input(seed, 1, 32, 32), rules=r, pth=True,
+        "var_torch_encoder_gray", model, v.Owl, seed=seed, x=common.make_input(seed, 1, 32, 32), rules=r,
         cfg=cfg_of(image_size=[32, 32], in_channels=1, embed_dim=16, depth=2, num_heads=2, attn_dim=16,
                    mlp_hidden_dim=32, patch_embed="linear", layer_norm_eps=1e-5, num_classes=3),
         options={"heads": 2, "patch_order": "cpp", "act": "gelu", "eps": 1e-5}, source=src, libraries=libs,
         constructor=constructor_of(v.Owl),
+        norm_order="numeric suffix: norm1, norm2 (nn.TransformerEncoderLayer registers both after linear2)",
         heads_how="not in the file: in_proj_weight (3D, D) gives only D",
         notes=["body = nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 2, dim_feedforward=32, dropout=0.1, "
                "activation='gelu', batch_first=True, norm_first=True), num_layers=2, norm=nn.LayerNorm(16)): "
@@ -380,23 +394,35 @@ def variant_cases():
     r = [rule("pos_embed", "pos")] + linear("patch_embed.proj", "patchify")
     for i in range(2):
         p = f"trunk.{i}."
-        r += block(i, norm1=p + "ln_one", norm2=p + "ln_two", qkv=p + "to_heads", proj=p + "from_heads",
+        r += block(i, norm1=p + "norm_mix", norm2=p + "norm_feed", qkv=p + "to_heads", proj=p + "from_heads",
                    fc1=p + "expand", fc2=p + "contract")
     r += linear("fc_norm", "closing_ln") + linear("head", "logit_layer")
     write_case(
         "var_relu_meanpool", model, v.Finch, seed=seed, x=common.make_input(seed, 3, 32, 32), rules=r,
-        cfg=cfg_of(image_size=[32, 32], embed_dim=16, depth=2, num_heads=2, attn_dim=16, mlp_hidden_dim=48,
+        cfg=cfg_of(image_size=[32, 32], embed_dim=16, depth=2, num_heads=2, attn_dim=16, mlp_hidden_dim=40,
                    class_token=False, global_pool="avg", final_norm=False, fc_norm=True, layer_norm_eps=1e-6,
                    num_classes=6),
         options={"heads": 2, "act": "relu", "eps": 1e-6, "pool_norm": "after_pool"}, source=src, libraries=libs,
-        constructor=constructor_of(v.Finch),
+        constructor=constructor_of(v.Finch), pth=True,
+        expected_result={"model.safetensors": "maps_or_refused", "model.pth": "maps"},
+        norm_order="registration order: norm_mix is registered first and is the pre-attention norm (model.pth "
+                   "keeps that order). No nesting, no numeric suffix; model.safetensors sorts the names "
+                   "(norm_feed first), so there only the words in the names can tell (mix ~ attention, feed ~ MLP): "
+                   "mapping them that way and saying so, or refusing, are both right; a silent wrong order is not",
+        facts_extra={"logits_max_abs_diff_if_norms_taken_in_name_order": swapped_logits_diff(
+            model, v.Finch(), common.make_input(seed, 3, 32, 32), {".norm_mix.": ".norm_feed.", ".norm_feed.": ".norm_mix."}),
+            "map_lines_if_refused": ["trunk.{i}.norm_mix -> blocks.{i}.norm1",
+                                     "trunk.{i}.norm_feed -> blocks.{i}.norm2"]},
         notes=["MLP activation is ReLU (F.relu between expand and contract): not in the weights -> options.act relu",
                "every LayerNorm eps 1e-6 (not in the weights)",
                "no class token: pos (1, 16, D) covers the 16 patch tokens only; pooling = mean over all tokens, "
                "then closing_ln on the pooled vector (timm's fc_norm), then logit_layer. Whether a lone end "
                "LayerNorm comes before or after a mean pool is not in the weights either (options.pool_norm)",
-               "trunk = nn.ModuleList of Twig: ln_one, to_heads (fused (3D, D) with bias, q,k,v), from_heads, "
-               "ln_two, expand, contract"])
+               "trunk = nn.ModuleList of Twig: norm_mix, to_heads (fused (3D, D) with bias, q,k,v), from_heads, "
+               "norm_feed, expand, contract",
+               "norm order: norm_mix (registered first) is the pre-attention norm. model.pth keeps that "
+               "registration order; model.safetensors lists tensors sorted by name (norm_feed before norm_mix), "
+               "and no nesting or numeric suffix tells them apart there"])
 
     # (e) Wren: ambiguous on purpose
     seed = 604
@@ -418,6 +444,8 @@ def variant_cases():
                    layer_norm_eps=1e-5, num_classes=4),
         options={"heads": 2, "act": "gelu", "eps": 1e-5, "map": mapping_lines}, source=src, libraries=libs,
         constructor=constructor_of(v.Wren),
+        norm_order="none that holds: no nesting, no numeric suffix; registration order (model.pth) says ln_b first, "
+                   "which is WRONG (the forward uses ln_a first); name order says ln_a first (right, by luck)",
         heads_how="not in the file: in_proj_weight (3D, D) gives only D",
         facts_extra={"ambiguous_roles": ["blocks.{i}.norm1", "blocks.{i}.norm2"],
                      "ambiguous_tensors": ["seq.{i}.ln_b", "seq.{i}.ln_a"],
@@ -457,6 +485,7 @@ def variant_cases():
                  "map": ["perches.{i}.lin_z -> blocks.{i}.attn.proj", "perches.{i}.lin_x -> blocks.{i}.mlp.fc1",
                          "perches.{i}.lin_y -> blocks.{i}.mlp.fc2"]},
         source=src, libraries=libs, constructor=constructor_of(v.Magpie),
+        norm_order="numeric suffix: ln1, ln2 (the norms are not the ambiguity here)",
         facts_extra={"ambiguous_roles": ["blocks.{i}.attn.proj", "blocks.{i}.mlp.fc1", "blocks.{i}.mlp.fc2"],
                      "ambiguous_tensors": ["perches.{i}.lin_x", "perches.{i}.lin_y", "perches.{i}.lin_z"],
                      "why": "MLP hidden width == D: the attention output projection and both MLP Linears are "
@@ -479,7 +508,7 @@ def variant_cases():
     r = [rule("cls_token", "begin"), rule("pos_embed", "spots")] + linear("patch_embed.proj", "eye")
     for i in range(2):
         p = f"levels.{i}."
-        r += block(i, norm1=p + "n_talk", norm2=p + "n_think", mha=p + "talk", proj="", fc1=p + "think.0",
+        r += block(i, norm1=p + "nrm_1", norm2=p + "nrm_2", mha=p + "talk", proj="", fc1=p + "think.0",
                    fc2=p + "think.3")
     r += linear("norm", "end_ln") + linear("head", "answer")
     write_case(
@@ -489,14 +518,15 @@ def variant_cases():
         options={"heads": 2, "act": "gelu", "eps": 1e-5, "grid": "from the input: 24 x 40 -> 3 x 5",
                  "source_image_size": [24, 40]}, source=src, libraries=libs,
         constructor=constructor_of(v.Stork),
+        norm_order="numeric suffix: nrm_1, nrm_2",
         heads_how="not in the file: in_proj_weight (3D, D) gives only D",
         facts_extra={"patch_tokens": 15, "grid_candidates_from_tokens": [[1, 15], [3, 5], [5, 3], [15, 1]]},
         notes=["input 24 high x 40 wide, patch 8: grid 3 x 5 = 15 patch tokens (row-major); spots (1, 16, D) = "
                "class + 15; NOTHING in the file records the grid: 15 tokens could be 3x5, 5x3, 1x15 or 15x1. "
                "vit-run must take it from the input's H x W (24/8 x 40/8), and say so; tools without an input "
                "need --source-image-size 24x40",
-               "levels = nn.Sequential of Ply: n_talk, talk (nn.MultiheadAttention, batch_first=False: the "
-               "forward transposes to (L, B, D)), n_think, think = Sequential(0 Linear, 1 GELU, 2 Dropout(0), "
+               "levels = nn.Sequential of Ply: nrm_1, talk (nn.MultiheadAttention, batch_first=False: the "
+               "forward transposes to (L, B, D)), nrm_2, think = Sequential(0 Linear, 1 GELU, 2 Dropout(0), "
                "3 Linear)",
                "end_ln over all tokens, then answer on token 0"])
 
@@ -506,8 +536,8 @@ def main(argv: list[str]) -> None:
               "vitb16": vit_b16_tensors}
     for g in argv or list(groups):
         groups[g]()
-    total = sum(f.stat().st_size for f in OUT.rglob("*") if f.is_file())
-    print(f"fixtures/handwritten: {total:,} bytes")
+    m = write_manifest()
+    print(f"fixtures/handwritten: {len(m['cases'])} cases, {m['total_bytes']:,} bytes (manifest.json)")
 
 
 if __name__ == "__main__":

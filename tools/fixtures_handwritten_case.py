@@ -152,10 +152,12 @@ def case_dir(name: str) -> Path:
 
 def write_case(name: str, model: nn.Module, fresh, *, seed: int, x: np.ndarray, cfg: dict, options: dict,
                rules: list[dict], constructor: str, source: str, notes: list[str], pth: bool = False,
-               forward=None, expected_result: str = "maps", facts_extra: dict | None = None,
+               norm_order: str, forward=None, expected_result: str | dict = "maps", facts_extra: dict | None = None,
                libraries: tuple[str, ...] = TORCH_LIBS, extra_outputs: dict | None = None,
                heads_how: str = "not in the file: no metadata; the attention weights give only heads * head_dim") -> dict:
-    """Save, verify and describe one case. `forward(model, x_tensor) -> logits tensor` defaults to model(x)."""
+    """Save, verify and describe one case. `forward(model, x_tensor) -> logits tensor` defaults to model(x).
+    `expected_result`: "maps" or "refused_as_ambiguous" for every file, or a dict per checkpoint file;
+    `norm_order`: what in the file tells each block's pre-attention LayerNorm from its pre-MLP one."""
     forward = forward or (lambda m, t: m(t))
 
     def logits_of(m: nn.Module) -> np.ndarray:
@@ -206,6 +208,8 @@ def write_case(name: str, model: nn.Module, fresh, *, seed: int, x: np.ndarray, 
         if timm_diff > tol:
             raise AssertionError(f"{name}: timm differs from the model's logits by {timm_diff} (> {tol})")
 
+    if "map" in options:  # the settling lines as a --map file: {"tensors": {"pattern with {i}": "canonical"}}
+        write_json(d / "map.json", {"tensors": dict(line.split(" -> ") for line in options["map"])})
     common.save_npy(d / "input.npy", x)
     common.save_npy(d / "logits.npy", logits.astype(np.float32))
     for fname, arr in (extra_outputs or {}).items():
@@ -232,7 +236,10 @@ def write_case(name: str, model: nn.Module, fresh, *, seed: int, x: np.ndarray, 
                   "note": "values ~N(0,1), numpy default_rng seed in 'seed'"},
         "output": {"file": "logits.npy", "dtype": "float32", "shape": list(logits.shape),
                    "what": "computed by the model itself (PyTorch), eval mode, no_grad"},
-        "expected_result": expected_result,
+        "expected_result": {f: expected_result if isinstance(expected_result, str) else expected_result[f]
+                            for f in files},
+        "norm_order_evidence": norm_order,
+        "map_file": "map.json" if "map" in options else None,
         "options": options,
         "facts": facts,
         "expected_config": cfg,
@@ -256,3 +263,29 @@ def write_case(name: str, model: nn.Module, fresh, *, seed: int, x: np.ndarray, 
     print(f"{name:30s} ok  params {params:7,d}  logits std {logits.std():6.3f}  canonical diff {ref_diff:.1e}  "
           f"timm diff {'-' if timm_diff is None else f'{timm_diff:.1e}'}  {size:,} bytes")
     return case
+
+
+def write_manifest() -> dict:
+    """fixtures/handwritten/manifest.json: every case, what it tests, its files (bytes, sha256) and options."""
+    cases = []
+    for d in sorted(p for p in OUT.iterdir() if p.is_dir()):
+        files = [{"path": f"{d.name}/{f.name}", "bytes": f.stat().st_size, "sha256": common.sha256(f)}
+                 for f in sorted(d.iterdir()) if f.is_file()]
+        if (d / "case.json").exists():
+            c = json.loads((d / "case.json").read_text())
+            cases.append({"case": d.name, "source": c["source"], "constructor": c["constructor"],
+                          "expected_result": c["expected_result"], "options": c["options"],
+                          "parameters": c["facts"]["parameters"], "files": files})
+        else:
+            c = json.loads((d / "tensors.json").read_text())
+            cases.append({"case": d.name, "source": c["source"], "constructor": c["constructor"],
+                          "parameters": c["parameters"]["torchinfo_total_params"], "files": files})
+    manifest = {
+        "what": "Hand-written PyTorch ViTs (the seed tutorials' own code and layouts with invented names) that ViTKit "
+                "must read by structure, each with an input batch and the model's own logits (eval, no_grad)",
+        "regenerate": "tools/.venv/bin/python tools/fixtures_handwritten.py",
+        "total_bytes": sum(f["bytes"] for c in cases for f in c["files"]),
+        "cases": cases,
+    }
+    write_json(OUT / "manifest.json", manifest)
+    return manifest

@@ -4,13 +4,17 @@ Each model is what someone might write from a paper, with invented names, so tha
 structure. What the weights cannot tell (heads, patch flattening order, activations, eps, where a norm sits) is
 listed per case in case.json "options".
 
-- Kestrel: ModuleList of blocks; separate q / k / v Linears with heads * head_dim (24) != D (16); final norm.
-- Heron: Sequential of blocks; one fused (3A, D) Linear without bias; hidden-layer MLP head
-  (LayerNorm, Linear(D, 16), Tanh, Linear(16, K)).
+- Kestrel: ModuleList of blocks; separate q / k / v Linears (q_lin, k_lin, v_lin: same shape, so only the q / k / v
+  in their names tells them apart; safetensors sorts them k, q, v) with heads * head_dim (24) != D (16); final norm.
+- Heron: Sequential of blocks; each pre-norm nested in the module it feeds (attend.pre after the attention's
+  Linears, ff.0 first in the MLP Sequential); one fused (3A, D) Linear without bias; hidden-layer MLP head
+  (LayerNorm, Linear(D, 12), Tanh, Linear(12, K)).
 - Owl: nn.TransformerEncoder(nn.TransformerEncoderLayer(norm_first=True, batch_first=True, activation='gelu'),
   norm=nn.LayerNorm) with its final norm; nn.Unfold + Linear patch embedding ((C, p, p) order); nn.Embedding (T, D)
   position embedding; grayscale (1 channel).
-- Finch: ReLU MLP, every LayerNorm eps 1e-6, no class token, mean of the patch tokens then a LayerNorm.
+- Finch: ReLU MLP, every LayerNorm eps 1e-6, no class token, mean of the patch tokens then a LayerNorm; its block
+  norms norm_mix (before attention) and norm_feed (before the MLP) sort the wrong way round by name, so only the
+  registration order (kept by torch.save, lost by safetensors' sorted header) tells them apart.
 - Wren: deliberately ambiguous: each block registers `ln_b` before `ln_a` (adjacent, nothing between them) but uses
   `ln_a` before attention and `ln_b` before the MLP; registration order and name order disagree.
 - Magpie: deliberately ambiguous: MLP hidden width == D, so the attention output projection and the two MLP Linears
@@ -50,27 +54,27 @@ class TriLinearAttention(nn.Module):
         super().__init__()
         self.heads = heads
         inner = heads * head_width
-        self.ask = nn.Linear(width, inner)
-        self.match = nn.Linear(width, inner)
-        self.carry = nn.Linear(width, inner)
+        self.q_lin = nn.Linear(width, inner)
+        self.k_lin = nn.Linear(width, inner)
+        self.v_lin = nn.Linear(width, inner)
         self.blend = nn.Linear(inner, width)
 
     def forward(self, x):
-        return self.blend(_attend(self.ask(x), self.match(x), self.carry(x), self.heads))
+        return self.blend(_attend(self.q_lin(x), self.k_lin(x), self.v_lin(x), self.heads))
 
 
 class Stage(nn.Module):
     def __init__(self, width, heads, head_width, hidden):
         super().__init__()
-        self.pre_mix = nn.LayerNorm(width)
+        self.prenorm1 = nn.LayerNorm(width)
         self.mixer = TriLinearAttention(width, heads, head_width)
-        self.pre_ffn = nn.LayerNorm(width)
+        self.prenorm2 = nn.LayerNorm(width)
         self.widen = nn.Linear(width, hidden)
         self.narrow = nn.Linear(hidden, width)
 
     def forward(self, x):
-        x = x + self.mixer(self.pre_mix(x))
-        return x + self.narrow(F.gelu(self.widen(self.pre_ffn(x))))
+        x = x + self.mixer(self.prenorm1(x))
+        return x + self.narrow(F.gelu(self.widen(self.prenorm2(x))))
 
 
 class Kestrel(nn.Module):
@@ -101,23 +105,22 @@ class FusedMixer(nn.Module):
         self.heads = heads
         self.triple = nn.Linear(width, 3 * width, bias=False)
         self.squash = nn.Linear(width, width)
+        self.pre = nn.LayerNorm(width)  # its own pre-norm, registered after the Linears it feeds
 
     def forward(self, x):
-        q, k, v = self.triple(x).chunk(3, dim=-1)
+        q, k, v = self.triple(self.pre(x)).chunk(3, dim=-1)
         return self.squash(_attend(q, k, v, self.heads))
 
 
 class Cell(nn.Module):
     def __init__(self, width, heads, hidden):
         super().__init__()
-        self.ln_in = nn.LayerNorm(width)
         self.attend = FusedMixer(width, heads)
-        self.ln_mid = nn.LayerNorm(width)
-        self.ff = nn.Sequential(nn.Linear(width, hidden), nn.GELU(), nn.Linear(hidden, width))
+        self.ff = nn.Sequential(nn.LayerNorm(width), nn.Linear(width, hidden), nn.GELU(), nn.Linear(hidden, width))
 
     def forward(self, x):
-        x = x + self.attend(self.ln_in(x))
-        return x + self.ff(self.ln_mid(x))
+        x = x + self.attend(x)
+        return x + self.ff(x)
 
 
 class Heron(nn.Module):
@@ -169,21 +172,21 @@ class Twig(nn.Module):
     def __init__(self, width, heads, hidden, eps):
         super().__init__()
         self.heads = heads
-        self.ln_one = nn.LayerNorm(width, eps=eps)
+        self.norm_mix = nn.LayerNorm(width, eps=eps)
         self.to_heads = nn.Linear(width, 3 * width)
         self.from_heads = nn.Linear(width, width)
-        self.ln_two = nn.LayerNorm(width, eps=eps)
+        self.norm_feed = nn.LayerNorm(width, eps=eps)
         self.expand = nn.Linear(width, hidden)
         self.contract = nn.Linear(hidden, width)
 
     def forward(self, x):
-        q, k, v = self.to_heads(self.ln_one(x)).chunk(3, dim=-1)
+        q, k, v = self.to_heads(self.norm_mix(x)).chunk(3, dim=-1)
         x = x + self.from_heads(_attend(q, k, v, self.heads))
-        return x + self.contract(F.relu(self.expand(self.ln_two(x))))
+        return x + self.contract(F.relu(self.expand(self.norm_feed(x))))
 
 
 class Finch(nn.Module):
-    def __init__(self, image=32, patch=8, channels=3, width=16, heads=2, hidden=48, depth=2, classes=6, eps=1e-6):
+    def __init__(self, image=32, patch=8, channels=3, width=16, heads=2, hidden=40, depth=2, classes=6, eps=1e-6):
         super().__init__()
         tokens = (image // patch) ** 2
         self.patchify = nn.Conv2d(channels, width, kernel_size=patch, stride=patch)
@@ -239,15 +242,15 @@ class Wren(nn.Module):
 class Ply(nn.Module):
     def __init__(self, width, heads, hidden):
         super().__init__()
-        self.n_talk = nn.LayerNorm(width)
+        self.nrm_1 = nn.LayerNorm(width)
         self.talk = nn.MultiheadAttention(width, heads)  # sequence-first (L, B, D)
-        self.n_think = nn.LayerNorm(width)
+        self.nrm_2 = nn.LayerNorm(width)
         self.think = nn.Sequential(nn.Linear(width, hidden), nn.GELU(), nn.Dropout(0.0), nn.Linear(hidden, width))
 
     def forward(self, x):  # x (B, L, D)
-        y = self.n_talk(x).transpose(0, 1)
+        y = self.nrm_1(x).transpose(0, 1)
         x = x + self.talk(y, y, y, need_weights=False)[0].transpose(0, 1)
-        return x + self.think(self.n_think(x))
+        return x + self.think(self.nrm_2(x))
 
 
 class Stork(nn.Module):
