@@ -6,6 +6,7 @@ import ViTModel
 extension Convention: ExpressibleByArgument {}
 extension PatchOrder: ExpressibleByArgument {}
 extension ViTConfig.PreLogitsActivation: ExpressibleByArgument {}
+extension ViTConfig.Activation: ExpressibleByArgument {}
 
 /// A mapping file given with `--map FILE`, read and checked when the flags are parsed.
 public struct MapFileArgument: Sendable {
@@ -80,6 +81,11 @@ public struct MappingArguments: ParsableArguments {
             help: "Flattening order of a Linear patch embedding: cpp (nn.Unfold, PyTorch's) or ppc (einops (p1 p2 c)).")
     public var patchOrder: PatchOrder?
 
+    @Option(name: .customLong("act"), help: ArgumentHelp(
+        "The MLP activation, when the checkpoint does not say: gelu, gelu_tanh, quick_gelu, swiglu, relu.",
+        discussion: "E.g. gelu for a LAION-trained open_clip model in the OpenAI layout."))
+    public var activation: ViTConfig.Activation?
+
     @Option(name: .customLong("head-act"),
             help: "Activation after a hidden-layer classifier's first Linear: gelu or tanh (the weights cannot show it).")
     public var headActivation: ViTConfig.PreLogitsActivation?
@@ -98,6 +104,7 @@ public struct MappingArguments: ParsableArguments {
                                layerNormEps: layerNormEps, allowUnused: allowUnused)
         o.patchOrder = patchOrder
         o.preLogitsActivation = headActivation
+        o.activation = activation
         o.mapFile = mapFile?.map
         o.mapFileName = mapFile?.path
         return o

@@ -17,6 +17,8 @@ struct BoundModel: Sendable {
     var incompleteFusions: [String]
     /// Source tensors matched as having no canonical equivalent, with the reason.
     var noEquivalent: [(TensorInfo, String)]
+    /// Source tensors outside the image model, dropped with a note (reason per tensor).
+    var dropped: [(TensorInfo, String)]
     /// Source tensors no table row matched.
     var unmatched: [TensorInfo]
 
@@ -26,6 +28,7 @@ struct BoundModel: Sendable {
         self.file = file
         dialect = a.dialect
         noEquivalent = a.noEquivalent
+        dropped = a.dropped
         unmatched = a.unmatched
         incompleteFusions = []
         for (role, sources) in a.bindings.sorted(by: { $0.key < $1.key }) where sources.count > 1 {
@@ -54,6 +57,19 @@ struct BoundModel: Sendable {
                     let lacking = zip(["query", "key", "value"], parts).filter { $0.1 == nil }.map(\.0)
                     incompleteFusions.append("\(name) (no \(lacking.joined(separator: ", ")) \(p.suffix))")
                 }
+            }
+        }
+        // A packed attention-pool in-projection: q from its first third, kv from the rest.
+        for p in [Param.weight, .bias] {
+            guard let packed = roles.removeValue(forKey: Role(.poolInProj(p)))?.first else { continue }
+            func part(_ from: Int, _ to: Int) -> [SourceTensor] {
+                [SourceTensor(info: packed.info, matchName: packed.matchName, layout: .rowParts(from: from, to: to, parts: 3))]
+            }
+            for (r, src) in [(Role(.poolQ(p)), part(0, 1)), (Role(.poolKV(p)), part(1, 3))] {
+                if let existing = roles[r] {
+                    throw MappingError.duplicateRole(file: file, canonical: r.canonicalName, sources: existing.map(\.info.name) + [packed.info.name])
+                }
+                roles[r] = src
             }
         }
         // A pooler is the model's output only when nothing reads after it (no classifier).
@@ -169,6 +185,12 @@ struct BoundModel: Sendable {
         case .patchNormChannelRowCol:
             guard shape.count == 1 else { throw bad("a LayerNorm parameter (C·P·P,)") }
             return patch.map { .reshape(to: [$0.channels, $0.patch[0], $0.patch[1]]) }
+        case .vectorToken:
+            guard shape.count == 1 else { throw bad("a 1-D token (D,)") }
+            return .reshape(to: [1, 1] + shape)
+        case let .rowParts(from, to, parts):
+            guard let n = shape.first, parts > 0, n % parts == 0 else { throw bad("a packed tensor whose rows split in \(parts)") }
+            return .rows(start: from * n / parts, count: (to - from) * n / parts)
         }
     }
 }

@@ -14,6 +14,8 @@ extension ConfigInference {
         let mlpDim: Int
         let qkvBias: Bool
         let layerScale: Bool
+        /// fc1 packs gate and value (2H rows) for an fc2 that reads H: a SwiGLU MLP.
+        let packedGLU: Bool
     }
 
     /// The tokens before the patches.
@@ -25,7 +27,11 @@ extension ConfigInference {
     }
 
     /// The input image the position embedding was made for.
-    struct Grid { let imageSize: [Int]; let noEmbedClass: Bool }
+    struct Grid {
+        let imageSize: [Int]
+        let noEmbedClass: Bool
+        var registersAfterPosEmbed = false
+    }
 
     /// The classifier's sizes (0 classes: no classifier).
     struct Classifier { let preLogitsDim: Int?; let numClasses: Int }
@@ -60,11 +66,19 @@ extension ConfigInference {
             attnDim = proj[1]
         }
         var mlp = 4 * d
-        if let fc1 = try firstShape(.fc1(.weight)), fc1.count == 2 { mlp = fc1[0] }
-        else if let fc2 = try firstShape(.fc2(.weight)), fc2.count == 2 { mlp = fc2[1] }
+        let fc1Shape = try firstShape(.fc1(.weight)), fc2Shape = try firstShape(.fc2(.weight))
+        if let fc1 = fc1Shape, fc1.count == 2 { mlp = fc1[0] }
+        else if let fc2 = fc2Shape, fc2.count == 2 { mlp = fc2[1] }
+        // A packed SwiGLU: fc1 makes gate and value (2H rows) for an fc2 that reads H.
+        var packedGLU = false
+        if let fc1 = fc1Shape, let fc2 = fc2Shape, fc1.count == 2, fc2.count == 2, fc1[0] == 2 * fc2[1] {
+            packedGLU = true
+            mlp = fc2[1]
+        }
         return BlockSizes(indices: blocks, depth: maxBlock + 1, attnDim: attnDim, mlpDim: mlp,
                           qkvBias: blocks.contains { m.has(.qkv(.bias), block: $0) },
-                          layerScale: blocks.contains { m.has(.ls1, block: $0) || m.has(.ls2, block: $0) })
+                          layerScale: blocks.contains { m.has(.ls1, block: $0) || m.has(.ls2, block: $0) },
+                          packedGLU: packedGLU)
     }
 
     /// Step 3: class token (an empty one means mean pooling), registers (1, R, D) and a distillation token.
@@ -113,11 +127,16 @@ extension ConfigInference {
     }
 
     /// Step 5: the image size, from options, then metadata, then a square grid; and whether the position
-    /// embedding covers the patches only (timm `no_embed_class`).
-    static func imageGrid(_ m: BoundModel, positions: Int, prefix: Int, patch: PatchGeometry, facts: MetadataFacts,
+    /// embedding covers the patches only (timm `no_embed_class`) or the class token but not the registers
+    /// inserted after it (DINOv2).
+    static func imageGrid(_ m: BoundModel, positions: Int, prefix tokens: PrefixTokens, patch: PatchGeometry, facts: MetadataFacts,
                           options: MappingOptions, notes: inout [String]) throws -> Grid {
         let file = m.file
+        let prefix = tokens.count
         let allowsNoEmbedClass = m.dialect.traits.allowsNoEmbedClass
+        // DINOv2's arrangement: pos_embed covers the class token but not the registers inserted after it.
+        let coveredWithoutRegisters = tokens.registers > 0 && tokens.classToken ? prefix - tokens.registers : nil
+        let registersNote = "registers are inserted after the position embedding, which covers the class token only (DINOv2)"
         let given: Fact<[Int]>? = options.imageSize.map { Fact(value: $0, key: "--source-image-size") } ?? facts.imageSize
         if let given {
             let g = given.value
@@ -127,6 +146,10 @@ extension ConfigInference {
             }
             let grid = (g[0] / patch.patch[0]) * (g[1] / patch.patch[1])
             if positions == grid + prefix { return Grid(imageSize: g, noEmbedClass: false) }
+            if let c = coveredWithoutRegisters, positions == grid + c {
+                notes.append(registersNote)
+                return Grid(imageSize: g, noEmbedClass: false, registersAfterPosEmbed: true)
+            }
             if allowsNoEmbedClass, prefix > 0, positions == grid {
                 notes.append("pos_embed covers the patches only (no_embed_class)")
                 return Grid(imageSize: g, noEmbedClass: true)
@@ -135,7 +158,11 @@ extension ConfigInference {
                                                 weights: "\(positions) position embeddings")
         }
         let grid: Grid
-        if let s = exactSquareRoot(positions - prefix) {
+        if let c = coveredWithoutRegisters, !allowsNoEmbedClass || exactSquareRoot(positions - prefix) == nil,
+           let s = exactSquareRoot(positions - c) {
+            grid = Grid(imageSize: [s * patch.patch[0], s * patch.patch[1]], noEmbedClass: false, registersAfterPosEmbed: true)
+            notes.append(registersNote)
+        } else if let s = exactSquareRoot(positions - prefix) {
             grid = Grid(imageSize: [s * patch.patch[0], s * patch.patch[1]], noEmbedClass: false)
             if allowsNoEmbedClass, prefix > 0, exactSquareRoot(positions) != nil {
                 notes.append("\(positions) position embeddings fit both \(s)x\(s) patches + \(prefix) prefix tokens and a patch-only grid; chose the former (timm's default)")
@@ -150,8 +177,20 @@ extension ConfigInference {
         return grid
     }
 
-    /// Step 6: global pooling, by the dialect's rule.
-    static func pooling(_ m: BoundModel, classToken: Bool, facts: MetadataFacts, notes: inout [String]) -> ViTConfig.GlobalPool {
+    /// Step 6: global pooling — an attention-pool (MAP) head when the weights have one, else by the dialect's
+    /// rule — and the width of the MAP head's MLP.
+    static func pooling(_ m: BoundModel, classToken: Bool, facts: MetadataFacts,
+                        notes: inout [String]) throws -> (ViTConfig.GlobalPool, Int?) {
+        if m.has(.poolLatent) {
+            var poolMlp: Int?
+            if let f = try m.canonicalShape(Role(.poolFc1(.weight)), patch: nil), f.count == 2 { poolMlp = f[0] }
+            return (.map, poolMlp)
+        }
+        return (ruledPooling(m, classToken: classToken, facts: facts, notes: &notes), nil)
+    }
+
+    /// Pooling by the dialect's rule.
+    static func ruledPooling(_ m: BoundModel, classToken: Bool, facts: MetadataFacts, notes: inout [String]) -> ViTConfig.GlobalPool {
         switch m.dialect.traits.pooling {
         case .timm:
             if let p = facts.globalPool { return p.value }
@@ -172,6 +211,26 @@ extension ConfigInference {
             }
             return classToken ? .token : .avg
         }
+    }
+
+    /// The MLP activation: the option, a packed SwiGLU in the weights, metadata, else the convention's default.
+    static func mlpActivation(_ m: BoundModel, packedGLU: Bool, mlpDim: Int, facts: MetadataFacts, options: MappingOptions,
+                              notes: inout [String]) -> ViTConfig.Activation {
+        if let a = options.activation {
+            notes.append("activation \(a.rawValue) from --act")
+            return a
+        }
+        if packedGLU {
+            notes.append("SwiGLU: fc1 packs gate and value (\(2 * mlpDim) rows) for an fc2 of \(mlpDim)")
+            return .swiglu
+        }
+        if let f = facts.activation {
+            if f.value != .gelu { notes.append("activation \(f.value.rawValue) from \(f.key)") }
+            return f.value
+        }
+        let traits = m.dialect.traits
+        if let r = traits.activationReason { notes.append(r) }
+        return traits.activation
     }
 
     /// Step 7: the classifier's sizes.

@@ -26,10 +26,11 @@ enum ConfigInference {
         let blocks = try blockSizes(m, width: width.embedDim)
         let prefix = try prefixTokens(m, notes: &notes)
         let (patch, patchKind) = try patchEmbedding(m, facts: facts, options: options, notes: &notes)
-        let grid = try imageGrid(m, positions: width.positions, prefix: prefix.count, patch: patch, facts: facts,
+        let grid = try imageGrid(m, positions: width.positions, prefix: prefix, patch: patch, facts: facts,
                                  options: options, notes: &notes)
-        let pool = pooling(m, classToken: prefix.classToken, facts: facts, notes: &notes)
+        let (pool, poolMlp) = try pooling(m, classToken: prefix.classToken, facts: facts, notes: &notes)
         let head = try classifier(m)
+        let activation = mlpActivation(m, packedGLU: blocks.packedGLU, mlpDim: blocks.mlpDim, facts: facts, options: options, notes: &notes)
         let eps = layerNormEps(m, facts: facts, options: options, notes: &notes)
         let (heads, headsSource) = try inferHeads(m, attnDim: blocks.attnDim, blocks: blocks.indices, facts: facts, options: options)
         if headsSource == .assumedHeadDim64 {
@@ -48,7 +49,11 @@ enum ConfigInference {
             preLogitsActivation: head.preLogitsDim == nil ? nil : preLogitsActivation(m, options: options, notes: &notes),
             distilled: prefix.distilled,
             patchEmbed: patchKind, patchBias: m.has(.patchProj(.bias)), patchNormPre: m.has(.patchNormPre(.weight)),
-            patchNormPost: m.has(.patchNorm(.weight)), layerNormEps: eps, numClasses: head.numClasses, labels: labels)
+            patchNormPost: m.has(.patchNorm(.weight)), layerNormEps: eps, numClasses: head.numClasses, labels: labels,
+            activation: activation, headBias: !(head.numClasses > 0 && !m.has(.head(.bias))),
+            registersAfterPosEmbed: grid.registersAfterPosEmbed, poolMlpHiddenDim: poolMlp,
+            posEmbedRule: prefix.registers > 0 ? m.dialect.traits.posEmbedRuleWithRegisters : m.dialect.traits.posEmbedRule,
+            family: facts.family ?? m.dialect.traits.family)
         do { try config.validate() } catch let e as ViTConfigError { throw MappingError.invalidConfig(file: m.file, error: e) }
         return Inferred(config: config, headsSource: headsSource, configSource: nil, notes: notes, patch: patch)
     }

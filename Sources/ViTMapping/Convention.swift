@@ -26,6 +26,11 @@ public enum Convention: String, CaseIterable, Sendable, Codable {
     case bigVision = "big-vision"
     /// A hand-written PyTorch ViT read by its structure (no table: roles from shapes and module grouping).
     case structural = "structure"
+    /// OpenAI CLIP and open_clip (`visual.conv1`, `visual.transformer.resblocks.{i}`, packed `in_proj`, `visual.proj`).
+    case openaiCLIP = "openai-clip"
+    /// The original facebookresearch DINOv2 (`register_tokens`, `mask_token`, `mlp.w12`/`w3`, chunked blocks,
+    /// `teacher.backbone.` training checkpoints).
+    case dinov2
 
     /// A one-line description for help texts.
     public var summary: String {
@@ -41,6 +46,8 @@ public enum Convention: String, CaseIterable, Sendable, Codable {
         case .jax: return "original JAX ViT .npz (google-research/vision_transformer)"
         case .bigVision: return "big_vision JAX ViT .npz (unscanned or scanned)"
         case .structural: return "hand-written PyTorch, read by structure (roles from shapes and module grouping)"
+        case .openaiCLIP: return "OpenAI CLIP / open_clip (visual.*)"
+        case .dinov2: return "original facebookresearch DINOv2"
         }
     }
 

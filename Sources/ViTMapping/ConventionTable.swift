@@ -93,6 +93,14 @@ struct Traits: Sendable {
     let pooling: PoolingRule
     /// Whether pos_embed may cover the patches only (timm `no_embed_class`).
     let allowsNoEmbedClass: Bool
+    /// The MLP activation when no metadata or option gives it, and why (nil reason: not worth a note).
+    var activation: ViTConfig.Activation = .gelu
+    var activationReason: String? = nil
+    /// How the source library interpolates the position embedding at run time, without and with registers.
+    var posEmbedRule: ViTConfig.PosEmbedRule = .bicubicAntialias
+    var posEmbedRuleWithRegisters: ViTConfig.PosEmbedRule = .bicubicAntialias
+    /// The family and library, when the convention alone tells it.
+    var family: String? = nil
 }
 
 /// Where a dialect reads the names its table matches.
@@ -114,6 +122,9 @@ struct Dialect: Sendable {
     let names: NameSource
     let rules: [Rule]
     let sequentials: [SequentialRule]
+    /// Names one of which the checkpoint must have for this table to apply (empty: none needed), where another
+    /// convention's table would match the same names.
+    var tellTales: [String] = []
     let traits: Traits
 }
 
@@ -140,9 +151,13 @@ struct Assignment: Sendable {
     var unmatched: [TensorInfo] = []
     /// Names matched as a part with no canonical equivalent, with the reason.
     var noEquivalent: [(TensorInfo, String)] = []
+    /// Names matched as outside the image model (text tower, decoder), with the reason: dropped with a note.
+    var dropped: [(TensorInfo, String)] = []
+    /// Every name a row matched (for the tell-tale check).
+    var matchedNames: [String] = []
 
     /// Source tensors the table recognised (a stacked tensor counts once, not once per block).
-    var matchedCount: Int { bindings.values.reduce(0) { $0 + $1.filter { ($0.slice ?? 0) == 0 }.count } + noEquivalent.count }
+    var matchedCount: Int { bindings.values.reduce(0) { $0 + $1.filter { ($0.slice ?? 0) == 0 }.count } + noEquivalent.count + dropped.count }
 
     /// The tensors a convention always has: a patch projection, a position embedding, one attention weight.
     var missingAnchors: [String] {
@@ -155,6 +170,12 @@ struct Assignment: Sendable {
             return false
         }
         if !hasAttention { out.append("blocks.*.attn.qkv.weight") }
+        if !dialect.tellTales.isEmpty {
+            let patterns = dialect.tellTales.map(NamePattern.init)
+            if !matchedNames.contains(where: { n in patterns.contains { $0.match(bytes: Array(n.utf8)) != nil } }) {
+                out.append(dialect.tellTales.joined(separator: " or "))
+            }
+        }
         return out
     }
 
@@ -191,8 +212,11 @@ extension Dialect {
                 continue
             }
             let source = SourceTensor(info: info, matchName: name, layout: rule.layout)
+            a.matchedNames.append(name)
             if case let .noEquivalent(reason) = rule.part {
                 a.noEquivalent.append((info, reason))
+            } else if case let .dropped(reason) = rule.part {
+                a.dropped.append((info, reason))
             } else {
                 a.bindings[Role(rule.part, block: captures.block), default: []].append(source)
             }

@@ -24,6 +24,9 @@ public struct MappingOptions: Sendable, Equatable {
     public var mapFileName: String?
     /// The activation after a hidden-layer classifier's first Linear (pre-logits), which the weights cannot show.
     public var preLogitsActivation: ViTConfig.PreLogitsActivation?
+    /// The MLP activation, overriding metadata and the convention's default (e.g. GELU for a LAION-trained
+    /// open_clip model in the OpenAI layout, QuickGELU for a timm `*_clip_quickgelu_*` safetensors).
+    public var activation: ViTConfig.Activation?
 
     /// - Parameters:
     ///   - convention: force a convention (nil: detect).

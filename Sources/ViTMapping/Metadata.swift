@@ -53,6 +53,10 @@ struct MetadataFacts: Sendable {
     var mlpDim: Fact<Int>?
     var qkvBias: Fact<Bool>?
     var numClasses: Fact<Int>?
+    /// The MLP activation (`hidden_act`).
+    var activation: Fact<ViTConfig.Activation>?
+    /// The family named by the metadata (`model_type`, timm `architecture`).
+    var family: String?
     var notes: [String] = []
 
     /// Reads `context.metadata` and `context.configJSON`.
@@ -87,6 +91,10 @@ struct MetadataFacts: Sendable {
             if f.embedded == nil {
                 f.embedded = Fact(value: try decodeConfig(text, file: file, key: "config.json"), key: "config.json")
             }
+        } else if case .object? = json["vision_config"] {
+            // A whole CLIPModel / SiglipModel: the image tower's facts are in `vision_config`.
+            try f.readHuggingFace(json["vision_config"] ?? json, file: file, prefix: "vision_config.")
+            f.family = json["model_type"]?.string.map(familyName) ?? f.family
         } else if json["num_attention_heads"] != nil || json["model_type"]?.string == "vit" {
             try f.readHuggingFace(json, file: file)
         } else if json["architecture"] != nil {
@@ -103,14 +111,42 @@ struct MetadataFacts: Sendable {
         }
     }
 
-    /// Hugging Face `ViTConfig` fields.
-    private mutating func readHuggingFace(_ j: JSONValue, file: String) throws {
+    /// The family a Hugging Face `model_type` names.
+    static func familyName(_ modelType: String) -> String {
+        switch modelType {
+        case "dinov2": return "DINOv2 (transformers)"
+        case "dinov2_with_registers": return "DINOv2 with registers (transformers)"
+        case "clip", "clip_vision_model": return "CLIP (transformers)"
+        case "siglip", "siglip_vision_model": return "SigLIP (transformers)"
+        case "deit": return "DeiT (transformers)"
+        case "vit_mae": return "MAE (transformers ViTMAE)"
+        case "vit": return "ViT (transformers)"
+        default: return "\(modelType) (transformers)"
+        }
+    }
+
+    /// Hugging Face `hidden_act` names of the activations ViTKit runs.
+    static func activation(hiddenAct: String) -> ViTConfig.Activation? {
+        switch hiddenAct {
+        case "gelu": return .gelu
+        case "gelu_pytorch_tanh", "gelu_new", "gelu_fast", "gelu_tanh": return .geluTanh
+        case "quick_gelu": return .quickGelu
+        default: return nil
+        }
+    }
+
+    /// Hugging Face `ViTConfig`-like fields (also Dinov2, CLIP and SigLIP vision configs, DeiT, ViTMAE).
+    private mutating func readHuggingFace(_ j: JSONValue, file: String, prefix: String = "") throws {
         func fact<T>(_ key: String, _ get: (JSONValue) -> T?) -> Fact<T>? {
-            j[key].flatMap(get).map { Fact(value: $0, key: "config.json \(key)") }
+            j[key].flatMap(get).map { Fact(value: $0, key: "config.json \(prefix)\(key)") }
         }
-        if let act = j["hidden_act"]?.string, act != "gelu" {
-            throw MappingError.unsupportedActivation(file: file, key: "config.json hidden_act", value: act)
+        if let act = j["hidden_act"]?.string {
+            guard let a = Self.activation(hiddenAct: act) else {
+                throw MappingError.unsupportedActivation(file: file, key: "config.json \(prefix)hidden_act", value: act)
+            }
+            activation = Fact(value: j["use_swiglu_ffn"]?.bool == true ? .swiglu : a, key: "config.json \(prefix)hidden_act")
         }
+        family = j["model_type"]?.string.map(Self.familyName)
         if let act = j["pooler_act"]?.string, act != "tanh" {
             throw MappingError.unsupportedActivation(file: file, key: "config.json pooler_act", value: act)
         }
@@ -139,6 +175,11 @@ struct MetadataFacts: Sendable {
 
     /// timm hub `config.json` fields (`architecture`, `global_pool`, `pretrained_cfg`, `model_args`).
     private mutating func readTimm(_ j: JSONValue) {
+        if let arch = j["architecture"]?.string {
+            family = "\(arch) (timm)"
+            // timm's `*_clip_quickgelu_*` archs build QuickGELU; the same weights under `*_clip_*` run GELU.
+            if arch.contains("quickgelu") { activation = Fact(value: .quickGelu, key: "config.json architecture") }
+        }
         if let p = j["global_pool"]?.string.flatMap(ViTConfig.GlobalPool.init(rawValue:)) {
             globalPool = Fact(value: p, key: "config.json global_pool")
         }

@@ -18,8 +18,16 @@ enum Part: Hashable, Sendable {
     case pooler(Param)
     case norm1(Param), qkv(Param), q(Param), k(Param), v(Param), proj(Param), ls1
     case norm2(Param), fc1(Param), fc2(Param), ls2
+    /// timm `attn_pool` (SigLIP's MAP head): latent query, q, packed kv, output projection, norm, MLP.
+    case poolLatent, poolQ(Param), poolKV(Param), poolProj(Param), poolNorm(Param), poolFc1(Param), poolFc2(Param)
+    /// A packed `nn.MultiheadAttention` in-projection of the attention pool (HF SigLIP `head.attention.in_proj_*`):
+    /// its first third becomes `attn_pool.q`, the rest `attn_pool.kv`.
+    case poolInProj(Param)
     /// A tensor the convention has but the canonical layout has no counterpart for (HF pooler, mask token).
     case noEquivalent(String)
+    /// A tensor that is not part of the image model's inference (a text tower, an MAE decoder, a mask token):
+    /// dropped with a note, never an error.
+    case dropped(String)
 
     /// True for the parts that live inside a transformer block and need a block index.
     var isBlockPart: Bool {
@@ -69,7 +77,16 @@ struct Role: Hashable, Sendable, Comparable {
         case let .fc1(p): return b + "mlp.fc1.\(p.suffix)"
         case let .fc2(p): return b + "mlp.fc2.\(p.suffix)"
         case .ls2: return b + "ls2.gamma"
+        case .poolLatent: return "attn_pool.latent"
+        case let .poolQ(p): return "attn_pool.q.\(p.suffix)"
+        case let .poolKV(p): return "attn_pool.kv.\(p.suffix)"
+        case let .poolInProj(p): return "attn_pool.(q|kv).\(p.suffix) (packed in_proj)"
+        case let .poolProj(p): return "attn_pool.proj.\(p.suffix)"
+        case let .poolNorm(p): return "attn_pool.norm.\(p.suffix)"
+        case let .poolFc1(p): return "attn_pool.mlp.fc1.\(p.suffix)"
+        case let .poolFc2(p): return "attn_pool.mlp.fc2.\(p.suffix)"
         case let .noEquivalent(reason): return "(no canonical equivalent: \(reason))"
+        case let .dropped(reason): return "(dropped: \(reason))"
         }
     }
 
@@ -102,4 +119,8 @@ enum StoredLayout: Hashable, Sendable {
     case patchLinearChannelRowCol
     /// A LayerNorm gain/bias over (channel, row, column)-flattened patches, (C·P·P,): a reshape.
     case patchNormChannelRowCol
+    /// A 1-D (D,) token (CLIP `class_embedding`): gains two leading axes, (1, 1, D).
+    case vectorToken
+    /// Rows `[from·n/parts, to·n/parts)` of a packed (n, …) tensor (a packed in-projection split in parts).
+    case rowParts(from: Int, to: Int, parts: Int)
 }

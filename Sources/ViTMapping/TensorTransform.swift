@@ -27,6 +27,8 @@ public indirect enum TensorTransform: Hashable, Sendable, CustomStringConvertibl
     /// Slice `index` of a stacked (depth, …) tensor (a scanned JAX model holds every block's parameter in one
     /// tensor), then `then` on that slice (numpy `then(x[index])`). The slice is a view, not a copy.
     case slice(index: Int, then: TensorTransform)
+    /// Rows `start ..< start + count` along axis 0 (a view: a row block of a row-major tensor is contiguous).
+    case rows(start: Int, count: Int)
 
     public var description: String {
         switch self {
@@ -44,6 +46,7 @@ public indirect enum TensorTransform: Hashable, Sendable, CustomStringConvertibl
             return "concat\(parts.count)\(inner)"
         case let .slice(i, then):
             return "depth[\(i)]" + (then == .identity ? "" : " → \(then)")
+        case let .rows(start, count): return "rows[\(start)..<\(start + count)]"
         }
     }
 
@@ -86,6 +89,9 @@ public indirect enum TensorTransform: Hashable, Sendable, CustomStringConvertibl
         case let .slice(i, then):
             guard let depth = s.first, i >= 0, i < depth else { return nil }
             return then.outputShape([Array(s.dropFirst())])
+        case let .rows(start, count):
+            guard let n = s.first, start >= 0, count > 0, start + count <= n else { return nil }
+            return [count] + s.dropFirst()
         case .concatRows:
             return nil
         }
@@ -115,6 +121,13 @@ public indirect enum TensorTransform: Hashable, Sendable, CustomStringConvertibl
                                   offset: x.offset + i * sliceBytes)
             return try then.apply([view], dtype: dtype, name: name)
         }
+        if case let .rows(start, count) = self {
+            let x = inputs[0]
+            let rowBytes = x.byteCount / max(x.shape[0], 1)
+            let view = try Tensor(dtype: x.dtype, shape: [count] + x.shape.dropFirst(), storage: x.storage,
+                                  offset: x.offset + start * rowBytes)
+            return try view.converted(to: dtype)
+        }
         let x = try inputs[0].converted(to: dtype)
         let s = x.shape
         switch self {
@@ -128,7 +141,7 @@ public indirect enum TensorTransform: Hashable, Sendable, CustomStringConvertibl
             return try Permute.permute(x, viewedAs: [s[0], p[0], p[1], c], axes: [0, 3, 1, 2])
         case let .patchNormToCHW(p, c):
             return try Permute.permute(x, viewedAs: [p[0], p[1], c], axes: [2, 0, 1])
-        case .concatRows, .slice:
+        case .concatRows, .slice, .rows:
             return x
         }
     }

@@ -77,6 +77,15 @@ public enum ViTMapper {
         var notes = selection.notes + inferred.notes
         // An empty class token (vit-pytorch `pool='mean'`) is understood, not unused.
         if let cls = bound.sources(.clsToken)?.first, cls.info.elementCount == 0 { used.insert(cls.info.name) }
+        // Tensors outside the image model (a text tower, an MAE decoder, a mask token) are dropped by name.
+        var droppedBy: [String: Int] = [:]
+        var reasons: [String] = []
+        for (info, reason) in bound.dropped {
+            used.insert(info.name)
+            if droppedBy[reason] == nil { reasons.append(reason) }
+            droppedBy[reason, default: 0] += 1
+        }
+        for r in reasons { notes.append("dropped \(droppedBy[r] ?? 0) tensor(s): \(r)") }
         let unused = infos.map(\.name).filter { !used.contains($0) }
         if !unused.isEmpty {
             if !options.allowUnused { throw MappingError.unusedTensors(file: file, names: unused.map { describeUnused($0, bound) }) }

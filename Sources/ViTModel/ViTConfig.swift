@@ -11,6 +11,39 @@ public struct ViTConfig: Codable, Equatable, Sendable {
         case token
         /// The mean of the patch tokens (prefix tokens excluded, as timm does).
         case avg
+        /// Multihead attention pooling (timm `attn_pool`, SigLIP's MAP head): a learned latent query attends to
+        /// the final-normed patch tokens, then a residual MLP; the latent's output is the pooled feature.
+        case map
+    }
+
+    /// The activation inside every MLP (families.md 0.3; all differ measurably).
+    public enum Activation: String, Codable, Sendable, CaseIterable {
+        /// Exact GELU, ½x(1 + erf(x/√2)): timm, DINOv2, MAE, DeiT, HF ViT, open_clip without QuickGELU.
+        case gelu
+        /// GELU with the tanh approximation (HF `gelu_pytorch_tanh`, big_vision SigLIP).
+        case geluTanh = "gelu_tanh"
+        /// x·σ(1.702x): OpenAI CLIP, HF CLIP `quick_gelu`, open_clip `*-quickgelu`.
+        case quickGelu = "quick_gelu"
+        /// SwiGLU on a packed fc1 (2H, D): SiLU(first half) · second half, then fc2 (D, H) (DINOv2 ViT-g `w12`/`w3`,
+        /// timm `SwiGLUPacked`).
+        case swiglu
+        /// ReLU, max(x, 0): hand-written models (`nn.ReLU`, `F.relu`).
+        case relu
+    }
+
+    /// How the position embedding is interpolated when the model runs at another grid than its checkpoint's,
+    /// as the source library does it at run time (families.md 0.2).
+    public enum PosEmbedRule: String, Codable, Sendable, CaseIterable {
+        /// Bicubic to the new size with antialias (timm `resample_abs_pos_embed`; HF `Dinov2WithRegisters`;
+        /// original DINOv2 with registers).
+        case bicubicAntialias = "bicubic_antialias"
+        /// Bicubic to the new size without antialias (HF `interpolate_pos_encoding`: ViT, DeiT, CLIP, SigLIP,
+        /// ViTMAE, Dinov2).
+        case bicubic
+        /// Original DINOv2 without registers: bicubic, no antialias, `scale_factor=((h+0.1)/M, (w+0.1)/M)`.
+        case dinov2Offset = "dinov2_offset"
+        /// Bilinear without antialias (timm `_load_weights` for JAX `.npz`, big_vision).
+        case bilinear
     }
 
     /// The layout the patch embedding came from. Weights are always stored as a conv kernel
@@ -82,6 +115,20 @@ public struct ViTConfig: Codable, Equatable, Sendable {
     public var numClasses: Int
     /// Optional class names, index = class id.
     public var labels: [String]?
+    /// The MLP activation.
+    public var activation: Activation
+    /// Whether the head (classifier or projection) has a bias (CLIP's projection has none).
+    public var headBias: Bool
+    /// Register tokens are inserted after the position embedding is added, which covers the class (and
+    /// distillation) token but no register (original DINOv2 with registers, HF `Dinov2WithRegisters`):
+    /// `x = [cls, patches] + pos; x = [x0, regs, x1…]`.
+    public var registersAfterPosEmbed: Bool
+    /// Width of the attention-pool MLP (`attn_pool.mlp.fc1`), when `globalPool == .map`.
+    public var poolMlpHiddenDim: Int?
+    /// How the position embedding is interpolated at run time for another grid.
+    public var posEmbedRule: PosEmbedRule
+    /// The model family and source library, for people (e.g. "DINOv2 (facebookresearch)"); nil when unknown.
+    public var family: String?
 
     enum CodingKeys: String, CodingKey {
         case imageSize = "image_size", patchSize = "patch_size", inChannels = "in_channels"
@@ -93,6 +140,8 @@ public struct ViTConfig: Codable, Equatable, Sendable {
         case distilled, patchEmbed = "patch_embed", patchBias = "patch_bias"
         case patchNormPre = "patch_norm_pre", patchNormPost = "patch_norm_post"
         case layerNormEps = "layer_norm_eps", numClasses = "num_classes", labels
+        case activation, headBias = "head_bias", registersAfterPosEmbed = "registers_after_pos_embed"
+        case poolMlpHiddenDim = "pool_mlp_hidden_dim", posEmbedRule = "pos_embed_rule", family
     }
 
     /// A config with timm `VisionTransformer` defaults for the given sizes.
@@ -104,7 +153,9 @@ public struct ViTConfig: Codable, Equatable, Sendable {
                 preLogitsDim: Int? = nil, preLogitsActivation: PreLogitsActivation? = nil,
                 distilled: Bool = false, patchEmbed: PatchEmbedKind = .conv, patchBias: Bool = true,
                 patchNormPre: Bool = false, patchNormPost: Bool = false, layerNormEps: Double = 1e-6,
-                numClasses: Int = 1000, labels: [String]? = nil) {
+                numClasses: Int = 1000, labels: [String]? = nil, activation: Activation = .gelu,
+                headBias: Bool = true, registersAfterPosEmbed: Bool = false, poolMlpHiddenDim: Int? = nil,
+                posEmbedRule: PosEmbedRule = .bicubicAntialias, family: String? = nil) {
         self.imageSize = imageSize
         self.patchSize = patchSize
         self.inChannels = inChannels
@@ -132,6 +183,36 @@ public struct ViTConfig: Codable, Equatable, Sendable {
         self.layerNormEps = layerNormEps
         self.numClasses = numClasses
         self.labels = labels
+        self.activation = activation
+        self.headBias = headBias
+        self.registersAfterPosEmbed = registersAfterPosEmbed
+        self.poolMlpHiddenDim = globalPool == .map ? (poolMlpHiddenDim ?? self.mlpHiddenDim) : nil
+        self.posEmbedRule = posEmbedRule
+        self.family = family
+    }
+
+    /// Decodes a config; the keys added for the model families (activation, head bias, register arrangement,
+    /// pool MLP, position-embedding rule, family) take their plain-ViT defaults when absent, so files written
+    /// before them still load.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func v<T: Decodable>(_ k: CodingKeys) throws -> T { try c.decode(T.self, forKey: k) }
+        imageSize = try v(.imageSize); patchSize = try v(.patchSize); inChannels = try v(.inChannels)
+        embedDim = try v(.embedDim); depth = try v(.depth); numHeads = try v(.numHeads); attnDim = try v(.attnDim)
+        mlpHiddenDim = try v(.mlpHiddenDim); qkvBias = try v(.qkvBias); classToken = try v(.classToken)
+        registerTokens = try v(.registerTokens); noEmbedClass = try v(.noEmbedClass); globalPool = try v(.globalPool)
+        finalNorm = try v(.finalNorm); fcNorm = try v(.fcNorm); normPre = try v(.normPre); layerScale = try v(.layerScale)
+        preLogitsDim = try c.decodeIfPresent(Int.self, forKey: .preLogitsDim)
+        preLogitsActivation = try c.decodeIfPresent(PreLogitsActivation.self, forKey: .preLogitsActivation)
+        distilled = try v(.distilled); patchEmbed = try v(.patchEmbed); patchBias = try v(.patchBias)
+        patchNormPre = try v(.patchNormPre); patchNormPost = try v(.patchNormPost); layerNormEps = try v(.layerNormEps)
+        numClasses = try v(.numClasses); labels = try c.decodeIfPresent([String].self, forKey: .labels)
+        activation = try c.decodeIfPresent(Activation.self, forKey: .activation) ?? .gelu
+        headBias = try c.decodeIfPresent(Bool.self, forKey: .headBias) ?? true
+        registersAfterPosEmbed = try c.decodeIfPresent(Bool.self, forKey: .registersAfterPosEmbed) ?? false
+        poolMlpHiddenDim = try c.decodeIfPresent(Int.self, forKey: .poolMlpHiddenDim)
+        posEmbedRule = try c.decodeIfPresent(PosEmbedRule.self, forKey: .posEmbedRule) ?? .bicubicAntialias
+        family = try c.decodeIfPresent(String.self, forKey: .family)
     }
 
     // MARK: derived sizes
@@ -145,7 +226,12 @@ public struct ViTConfig: Codable, Equatable, Sendable {
     /// Tokens that pass through the blocks.
     public var sequenceLength: Int { numPrefixTokens + numPatches }
     /// Rows of pos_embed.
-    public var posEmbedTokens: Int { noEmbedClass ? numPatches : numPatches + numPrefixTokens }
+    public var posEmbedTokens: Int {
+        if noEmbedClass { return numPatches }
+        return numPatches + numPrefixTokens - (registersAfterPosEmbed ? registerTokens : 0)
+    }
+    /// Output rows of `mlp.fc1`: the hidden width, twice it for SwiGLU (gate and value packed).
+    public var fc1OutDim: Int { activation == .swiglu ? 2 * mlpHiddenDim : mlpHiddenDim }
     /// Per-head width.
     public var headDim: Int { attnDim / max(numHeads, 1) }
     /// Width of the vector the head sees.
@@ -174,6 +260,13 @@ public struct ViTConfig: Codable, Equatable, Sendable {
             throw ViTConfigError.patchesDoNotTile(imageSize: imageSize, patchSize: patchSize)
         }
         if globalPool == .token && !classToken { throw ViTConfigError.tokenPoolWithoutClassToken }
+        if registersAfterPosEmbed && (noEmbedClass || registerTokens == 0 || !classToken) {
+            throw ViTConfigError.registerArrangement
+        }
+        if globalPool == .map {
+            guard let p = poolMlpHiddenDim, p > 0 else { throw ViTConfigError.notPositive(field: "pool_mlp_hidden_dim", value: poolMlpHiddenDim ?? 0) }
+            if activation == .swiglu || distilled { throw ViTConfigError.mapPoolUnsupported }
+        }
         if distilled && !classToken { throw ViTConfigError.distilledWithoutClassToken }
         guard layerNormEps > 0, layerNormEps.isFinite else { throw ViTConfigError.badEpsilon(layerNormEps) }
         if let labels, numClasses > 0, labels.count != numClasses {
@@ -208,6 +301,8 @@ public enum ViTConfigError: Error, Equatable, CustomStringConvertible, Sendable 
     case distilledWithoutClassToken
     case badEpsilon(Double)
     case labelCount(expected: Int, found: Int)
+    case registerArrangement
+    case mapPoolUnsupported
 
     public var description: String {
         switch self {
@@ -220,6 +315,10 @@ public enum ViTConfigError: Error, Equatable, CustomStringConvertible, Sendable 
         case .distilledWithoutClassToken: return "config: a distilled model needs a class token"
         case let .badEpsilon(e): return "config: layer_norm_eps must be a positive number, found \(e)"
         case let .labelCount(e, f): return "config: \(e) classes but \(f) labels"
+        case .registerArrangement:
+            return "config: registers_after_pos_embed needs a class token, register tokens and a position embedding that covers the class token (no_embed_class false)"
+        case .mapPoolUnsupported:
+            return "config: attention pooling (map) is supported with a plain MLP and without a distillation token"
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import ViTModel
 /// The forward pass, step by step as timm 1.0.31 `VisionTransformer.forward` (eval, no dropout):
 /// patch embedding → prefix tokens and position embedding → norm_pre → blocks → norm → pool →
@@ -22,12 +23,23 @@ extension VisionTransformer {
         let mlp: UnsafeMutablePointer<Float>
         /// Fused q, k, v, rows × 3A.
         let qkv: UnsafeMutablePointer<Float>
+        /// SwiGLU's packed fc1 output, rows × 2M (unused for other activations).
+        let glu: UnsafeMutablePointer<Float>
         let rows: Int
     }
 
+    /// A request for the tokens of a layer instead of the head's output.
+    struct TokenRequest {
+        /// Blocks to run (1 ... depth).
+        let blocks: Int
+        /// Whether the final `norm` is applied to the tokens.
+        let norm: Bool
+    }
+
     /// Runs `batch` checked NCHW images through the network into `output` (batch × outputWidth).
+    /// With `tokens`, runs only the first `tokens.blocks` blocks and writes every token (batch × T × D) instead.
     func run(images: UnsafePointer<Float>, batch n: Int, workspace ws: ViTWorkspace,
-             output: UnsafeMutablePointer<Float>) {
+             output: UnsafeMutablePointer<Float>, tokens request: TokenRequest? = nil) {
         let L = weights.layout
         let d = dims
         let eps = Float(config.layerNormEps)
@@ -45,7 +57,7 @@ extension VisionTransformer {
         // A whole number of chunks per thread (up to 4, so a delayed thread sheds work), each of at
         // least `minimumChunkRows` rows where possible.
         let rowChunks = threads * max(1, min(4, rows / (threads * minimumChunkRows)))
-        let all = Tokens(x: ws.x, attn: ws.attn, h: ws.h, mlp: ws.mlp, qkv: ws.qkv, rows: rows)
+        let all = Tokens(x: ws.x, attn: ws.attn, h: ws.h, mlp: ws.mlp, qkv: ws.qkv, glu: ws.glu, rows: rows)
 
         embedPatches(images, batch: n, workspace: ws, eps: eps, par: par)
         assembleTokens(batch: n, embed: ws.embed, into: ws.x)
@@ -57,8 +69,8 @@ extension VisionTransformer {
         }
 
         // timm's distilled head reads tokens 0 and 1 whatever `global_pool` says.
-        let pruneLast = config.globalPool == .token || d.distilled
-        let blocks = L.blocks
+        let pruneLast = request == nil && (config.globalPool == .token || d.distilled)
+        let blocks = request.map { Array(L.blocks.prefix($0.blocks)) } ?? L.blocks
         let fullBlocks = pruneLast ? blocks.count - 1 : blocks.count
         if byRows {
             // Per row chunk: LN1 → qkv; then attention; then per row chunk the rest of the block and
@@ -103,8 +115,13 @@ extension VisionTransformer {
             for b in 0..<n {
                 (ws.compact + b * used * d.embed).update(from: ws.x + b * d.tokens * d.embed, count: used * d.embed)
             }
-            final = Tokens(x: ws.compact, attn: ws.attn, h: ws.h, mlp: ws.mlp, qkv: ws.qkv, rows: n * used)
+            final = Tokens(x: ws.compact, attn: ws.attn, h: ws.h, mlp: ws.mlp, qkv: ws.qkv, glu: ws.glu, rows: n * used)
             blockTail(last, final, workspace: ws, eps: eps, par: par)
+        }
+        if let request {
+            if request.norm, let nm = L.norm { norm(nm, ws.x, rows: rows, into: ws.x, eps: eps) }
+            output.update(from: ws.x, count: rows * d.embed)
+            return
         }
         head(batch: n, tokens: final, workspace: ws, eps: eps, output: output)
     }
@@ -147,17 +164,28 @@ extension VisionTransformer {
         addResidual(t.x + rows.lowerBound * D, h, rows: rows.count, columns: columns, gamma: blk.ls1)
     }
 
-    /// ln = norm2(x[rows]); mlp[rows, columns] = gelu(ln·W_fc1ᵀ + b).
+    /// ln = norm2(x[rows]); mlp[rows, columns] = act(ln·W_fc1ᵀ + b), or for SwiGLU
+    /// SiLU(gate[columns]) · value[columns] from the packed fc1 (gate = first M outputs, value = last M).
     private func mlpInput(_ blk: WeightLayout.Block, _ t: Tokens, rows: Range<Int>, columns: Range<Int>,
                           ln: UnsafeMutablePointer<Float>, eps: Float) {
         let D = dims.embed, M = dims.hidden
         norm(blk.norm2, t.x + rows.lowerBound * D, rows: rows.count, into: ln, eps: eps)
         let out = t.mlp + rows.lowerBound * M
+        if dims.activation == .swiglu {
+            let g = t.glu + rows.lowerBound * 2 * M
+            linear(blk.fc1, ln, rows: rows.count, columns: columns, into: g)
+            linear(blk.fc1, ln, rows: rows.count, columns: (M + columns.lowerBound)..<(M + columns.upperBound), into: g)
+            for r in 0..<rows.count {
+                let gr = g + r * 2 * M + columns.lowerBound
+                Kernels.swiglu(gate: gr, value: gr + M, into: out + r * M + columns.lowerBound, columns.count)
+            }
+            return
+        }
         linear(blk.fc1, ln, rows: rows.count, columns: columns, into: out)
         if columns.count == M {
-            Kernels.gelu(out, rows.count * M)
+            Kernels.activate(dims.activation, out, rows.count * M)
         } else {
-            for r in 0..<rows.count { Kernels.gelu(out + r * M + columns.lowerBound, columns.count) }
+            for r in 0..<rows.count { Kernels.activate(dims.activation, out + r * M + columns.lowerBound, columns.count) }
         }
     }
 
@@ -204,7 +232,8 @@ extension VisionTransformer {
     }
 
     /// x[b] = [cls, dist, reg…, patches] with pos_embed added to every row, or (no_embed_class) to the
-    /// patch rows only, before they are joined by the prefix tokens.
+    /// patch rows only, before they are joined by the prefix tokens, or (registers after pos_embed) to
+    /// every row but the registers'.
     private func assembleTokens(batch n: Int, embed: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>) {
         let L = weights.layout, d = dims, D = d.embed
         for b in 0..<n {
@@ -218,6 +247,11 @@ extension VisionTransformer {
             (xb + t * D).update(from: embed + b * d.patches * D, count: d.patches * D)
             if config.noEmbedClass {
                 Kernels.addResidual(xb + d.prefix * D, L.posEmbed, rows: d.patches, n: D, gamma: nil)
+            } else if config.registersAfterPosEmbed {
+                // pos rows: [cls, dist…, patches]; the registers sit between and get none.
+                let lead = d.prefix - config.registerTokens
+                Kernels.addResidual(xb, L.posEmbed, rows: lead, n: D, gamma: nil)
+                Kernels.addResidual(xb + d.prefix * D, L.posEmbed + lead * D, rows: d.patches, n: D, gamma: nil)
             } else {
                 Kernels.addResidual(xb, L.posEmbed, rows: d.tokens, n: D, gamma: nil)
             }
@@ -277,6 +311,10 @@ extension VisionTransformer {
                 let patches = xb + d.prefix * D
                 if let nm = L.norm { norm(nm, patches, rows: d.patches, into: patches, eps: eps) }
                 Kernels.meanRows(patches, rows: d.patches, n: D, into: feat + b * D)
+            case .map:
+                let patches = xb + d.prefix * D
+                if let nm = L.norm { norm(nm, patches, rows: d.patches, into: patches, eps: eps) }
+                if let ap = L.attnPool { attentionPool(ap, patches, into: feat + b * D, eps: eps) }
             }
         }
         // timm's distilled head reads the two tokens directly and applies no fc_norm.
@@ -305,6 +343,41 @@ extension VisionTransformer {
         } else {
             output.update(from: vectors, count: n * F)
         }
+    }
+
+    /// timm `AttentionPoolLatent` (SigLIP's MAP head) on one image's `dims.patches` normed patch tokens:
+    /// y = proj(MHA(q(latent), k(x), v(x))); y += fc2(act(fc1(norm(y)))), into `out` (D values).
+    private func attentionPool(_ ap: WeightLayout.AttentionPool, _ x: UnsafePointer<Float>,
+                               into out: UnsafeMutablePointer<Float>, eps: Float) {
+        let d = dims, D = d.embed, N = d.patches, H = d.heads, hd = D / H
+        var q = [Float](repeating: 0, count: D), kv = [Float](repeating: 0, count: N * 2 * D)
+        var o = [Float](repeating: 0, count: D), s = [Float](repeating: 0, count: N)
+        let ph = ap.fc1.outDim
+        var hidden = [Float](repeating: 0, count: ph), y = [Float](repeating: 0, count: D)
+        linear(ap.q, ap.latent, rows: 1, columns: 0..<D, into: &q)
+        linear(ap.kv, x, rows: N, columns: 0..<(2 * D), into: &kv)
+        let scale = Float(1 / Double(hd).squareRoot())
+        for h in 0..<H {
+            for j in 0..<N {
+                var acc: Float = 0
+                for c in 0..<hd { acc += q[h * hd + c] * kv[j * 2 * D + h * hd + c] }
+                s[j] = acc * scale
+            }
+            let m = s.max() ?? 0
+            var sum: Float = 0
+            for j in 0..<N { s[j] = expf(s[j] - m); sum += s[j] }
+            for c in 0..<hd {
+                var acc: Float = 0
+                for j in 0..<N { acc += s[j] * kv[j * 2 * D + D + h * hd + c] }
+                o[h * hd + c] = acc / sum
+            }
+        }
+        linear(ap.proj, o, rows: 1, columns: 0..<D, into: out)
+        norm(ap.norm, out, rows: 1, into: &y, eps: eps)
+        linear(ap.fc1, y, rows: 1, columns: 0..<ph, into: &hidden)
+        Kernels.activate(d.activation, &hidden, ph)
+        linear(ap.fc2, hidden, rows: 1, columns: 0..<D, into: &y)
+        for i in 0..<D { out[i] += y[i] }
     }
 
     /// y[:, columns] = x·W[columns]ᵀ + b[columns] for `rows` rows (x is rows × inDim, y rows × outDim).

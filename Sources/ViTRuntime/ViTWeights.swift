@@ -113,6 +113,17 @@ struct WeightLayout {
         let ls2: UnsafePointer<Float>?
     }
 
+    /// timm `AttentionPoolLatent`: latent query, q, packed kv, output projection, norm and MLP.
+    struct AttentionPool {
+        let latent: UnsafePointer<Float>
+        let q: Linear
+        let kv: Linear
+        let proj: Linear
+        let norm: Norm
+        let fc1: Linear
+        let fc2: Linear
+    }
+
     let clsToken: UnsafePointer<Float>?
     let distToken: UnsafePointer<Float>?
     let regTokens: UnsafePointer<Float>?
@@ -124,6 +135,7 @@ struct WeightLayout {
     let normPre: Norm?
     let blocks: [Block]
     let norm: Norm?
+    let attnPool: AttentionPool?
     let fcNorm: Norm?
     let preLogits: Linear?
     let head: Linear?
@@ -154,15 +166,24 @@ struct WeightLayout {
                 proj: try makeLinear(b + "attn.proj", out: d, in: c.attnDim),
                 ls1: c.layerScale ? try p(b + "ls1.gamma") : nil,
                 norm2: try makeNorm(b + "norm2"),
-                fc1: try makeLinear(b + "mlp.fc1", out: c.mlpHiddenDim, in: d),
+                fc1: try makeLinear(b + "mlp.fc1", out: c.fc1OutDim, in: d),
                 fc2: try makeLinear(b + "mlp.fc2", out: d, in: c.mlpHiddenDim),
                 ls2: c.layerScale ? try p(b + "ls2.gamma") : nil)
         }
         norm = c.finalNorm ? try makeNorm("norm") : nil
+        if c.globalPool == .map, let ph = c.poolMlpHiddenDim {
+            attnPool = AttentionPool(
+                latent: try p("attn_pool.latent"),
+                q: try makeLinear("attn_pool.q", out: d, in: d), kv: try makeLinear("attn_pool.kv", out: 2 * d, in: d),
+                proj: try makeLinear("attn_pool.proj", out: d, in: d), norm: try makeNorm("attn_pool.norm"),
+                fc1: try makeLinear("attn_pool.mlp.fc1", out: ph, in: d), fc2: try makeLinear("attn_pool.mlp.fc2", out: d, in: ph))
+        } else {
+            attnPool = nil
+        }
         fcNorm = c.fcNorm ? try makeNorm("fc_norm") : nil
         preLogits = try c.preLogitsDim.map { try makeLinear("pre_logits.fc", out: $0, in: d) }
-        head = c.numClasses > 0 ? try makeLinear("head", out: c.numClasses, in: c.featureDim) : nil
+        head = c.numClasses > 0 ? try makeLinear("head", out: c.numClasses, in: c.featureDim, bias: c.headBias) : nil
         headDist = c.numClasses > 0 && c.distilled
-            ? try makeLinear("head_dist", out: c.numClasses, in: c.featureDim) : nil
+            ? try makeLinear("head_dist", out: c.numClasses, in: c.featureDim, bias: c.headBias) : nil
     }
 }

@@ -6,6 +6,9 @@ struct ForwardDims: Equatable {
     let embed: Int, attn: Int, heads: Int, headDim: Int, hidden: Int
     let tokens: Int, prefix: Int, features: Int, classes: Int, outputs: Int
     let distilled: Bool
+    let activation: ViTConfig.Activation
+    /// Output width of fc1 (2·hidden for SwiGLU).
+    let fc1Out: Int
 
     init(_ c: ViTConfig) {
         channels = c.inChannels; height = c.imageSize[0]; width = c.imageSize[1]
@@ -18,6 +21,8 @@ struct ForwardDims: Equatable {
         features = c.featureDim; classes = c.numClasses
         outputs = c.numClasses > 0 ? c.numClasses : c.featureDim
         distilled = c.distilled
+        activation = c.activation
+        fc1Out = c.fc1OutDim
     }
 
     /// Floats in one input image.
@@ -50,13 +55,15 @@ public final class ViTWorkspace {
     var features: UnsafeMutablePointer<Float>
     var preLogits: UnsafeMutablePointer<Float>
     var logits: UnsafeMutablePointer<Float>
+    /// SwiGLU's packed fc1 output (rows × 2·hidden); empty for other activations.
+    var glu: UnsafeMutablePointer<Float>
 
     /// An empty workspace; the first forward pass sizes it.
     public init() {
         base = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
         let p = base.bindMemory(to: Float.self, capacity: 16)
         (image, patches, embed, x, h, qkv) = (p, p, p, p, p, p)
-        (attn, mlp, ln, compact, scores, features, preLogits, logits) = (p, p, p, p, p, p, p, p)
+        (attn, mlp, ln, compact, scores, features, preLogits, logits, glu) = (p, p, p, p, p, p, p, p, p)
     }
 
     /// A workspace sized for `batchSize` images of `model`.
@@ -79,6 +86,7 @@ public final class ViTWorkspace {
             nt * dims.embed, nt * dims.embed, nt * 3 * dims.attn, nt * dims.attn, nt * dims.hidden,
             t * nt * dims.embed, 2 * n * dims.embed, 4 * t * (dims.tokens * dims.tokens + dims.tokens),
             2 * n * dims.embed, 2 * n * dims.features, 2 * n * max(dims.classes, 1),
+            dims.activation == .swiglu ? nt * dims.fc1Out : 0,
         ]
         // Each buffer starts on a 64-byte boundary.
         let padded = sizes.map { ($0 + 15) / 16 * 16 }
@@ -92,7 +100,7 @@ public final class ViTWorkspace {
         image = p + offsets[0]; patches = p + offsets[1]; embed = p + offsets[2]
         x = p + offsets[3]; h = p + offsets[4]; qkv = p + offsets[5]; attn = p + offsets[6]
         mlp = p + offsets[7]; ln = p + offsets[8]; compact = p + offsets[9]; scores = p + offsets[10]
-        features = p + offsets[11]; preLogits = p + offsets[12]; logits = p + offsets[13]
+        features = p + offsets[11]; preLogits = p + offsets[12]; logits = p + offsets[13]; glu = p + offsets[14]
         self.dims = dims
         self.threads = t
         batchCapacity = n

@@ -94,6 +94,9 @@ struct ReferenceViT {
         case .avg:
             let rows = x[c.numPrefixTokens...]
             streams = [(0..<D).map { d in rows.reduce(0.0) { $0 + $1[d] } / Double(rows.count) }]
+        case .map:
+            Issue.record("the double-precision reference has no attention pool; the families fixtures cover it")
+            streams = [x[0]]
         }
         if c.fcNorm && !c.distilled { streams = streams.map { layerNorm($0, "fc_norm") } }
         if c.preLogitsDim != nil {

@@ -14,8 +14,7 @@ enum StructuralReader {
     ///   it), `.inconsistentBlocks`, `.structureIncomplete` (what was placed, what was not, and the lines for the rest).
     static func read(_ infos: [TensorInfo], context: SourceContext, options: MappingOptions) throws -> (Assignment, [String])? {
         let file = context.file
-        var notes: [String] = ["read by structure (hand-written PyTorch layout)",
-                               "MLP activation: exact GELU assumed (the weights cannot show it)"]
+        var notes: [String] = ["read by structure (hand-written PyTorch layout)"]
         let pins = try options.mapFile?.pins(infos, file: file) ?? [:]
         var a = Assignment(dialect: .structural)
         var dropped: [TensorInfo] = []
@@ -168,5 +167,6 @@ extension Dialect {
     static let structural = Dialect(
         convention: .structural, name: "structure", names: .tensorNames, rules: [], sequentials: [],
         traits: Traits(eps: 1e-5, epsReason: "PyTorch's LayerNorm default 1e-5 (the weights cannot show it; pass --eps)",
-                       preLogitsActivation: .gelu, pooling: .classTokenElseMean, allowsNoEmbedClass: false))
+                       preLogitsActivation: .gelu, pooling: .classTokenElseMean, allowsNoEmbedClass: false,
+                       activation: .gelu, activationReason: "MLP activation: exact GELU assumed (the weights cannot show it; pass --act)"))
 }

@@ -49,6 +49,7 @@ extension Dialect {
         sequentials: [], traits: kerasTraits)
 
     /// Every dialect, in the order candidates are listed.
-    static let all: [Dialect] = [.timm, .torchvision, .huggingFace, .huggingFace5, .vitPytorch, .vitPytorchPreNorm,
+    static let all: [Dialect] = [.timm, .torchvision, .huggingFace, .huggingFace5, .huggingFaceDinov2, .huggingFaceCLIP,
+                                 .openaiCLIP, .dinov2, .vitPytorch, .vitPytorchPreNorm,
                                  .torchMHA, .einops, .kerasLegacy, .keras3, .jax, .bigVision, .bigVisionScanned]
 }

@@ -7,8 +7,11 @@ extension Dialect {
         rules: [
             Rule("cls_token", .clsToken), Rule("reg_token", .regToken), Rule("dist_token", .distToken),
             Rule("pos_embed", .posEmbed),
-            Rule("mask_token", .noEquivalent("mask token (masked image modelling only)")),
+            Rule("attn_pool.latent", .poolLatent),
         ]
+        + Rule.layer("attn_pool.q", Part.poolQ) + Rule.layer("attn_pool.kv", Part.poolKV)
+        + Rule.layer("attn_pool.proj", Part.poolProj) + Rule.layer("attn_pool.norm", Part.poolNorm)
+        + Rule.layer("attn_pool.mlp.fc1", Part.poolFc1) + Rule.layer("attn_pool.mlp.fc2", Part.poolFc2)
         + Rule.layer("patch_embed.norm_pre", Part.patchNormPre)
         + Rule.layer("patch_embed.proj", Part.patchProj)
         + Rule.layer("patch_embed.norm", Part.patchNorm)
@@ -55,19 +58,19 @@ extension Dialect {
     static let huggingFace = Dialect(
         convention: .hf, name: "transformers (save_pretrained names)", names: .tensorNames,
         rules: huggingFaceCommon + [
-            Rule("{vit.|}encoder.layer.{i}.attention.attention.query.weight", .q(.weight)),
-            Rule("{vit.|}encoder.layer.{i}.attention.attention.query.bias", .q(.bias)),
-            Rule("{vit.|}encoder.layer.{i}.attention.attention.key.weight", .k(.weight)),
-            Rule("{vit.|}encoder.layer.{i}.attention.attention.key.bias", .k(.bias)),
-            Rule("{vit.|}encoder.layer.{i}.attention.attention.value.weight", .v(.weight)),
-            Rule("{vit.|}encoder.layer.{i}.attention.attention.value.bias", .v(.bias)),
+            Rule("{vit.|deit.|}encoder.layer.{i}.attention.attention.query.weight", .q(.weight)),
+            Rule("{vit.|deit.|}encoder.layer.{i}.attention.attention.query.bias", .q(.bias)),
+            Rule("{vit.|deit.|}encoder.layer.{i}.attention.attention.key.weight", .k(.weight)),
+            Rule("{vit.|deit.|}encoder.layer.{i}.attention.attention.key.bias", .k(.bias)),
+            Rule("{vit.|deit.|}encoder.layer.{i}.attention.attention.value.weight", .v(.weight)),
+            Rule("{vit.|deit.|}encoder.layer.{i}.attention.attention.value.bias", .v(.bias)),
         ]
         // Both names are whole-name patterns, so `attention.output.dense` never matches the MLP's `output.dense`.
-        + Rule.layer("{vit.|}encoder.layer.{i}.attention.output.dense", Part.proj)
-        + Rule.layer("{vit.|}encoder.layer.{i}.layernorm_before", Part.norm1)
-        + Rule.layer("{vit.|}encoder.layer.{i}.layernorm_after", Part.norm2)
-        + Rule.layer("{vit.|}encoder.layer.{i}.intermediate.dense", Part.fc1)
-        + Rule.layer("{vit.|}encoder.layer.{i}.output.dense", Part.fc2),
+        + Rule.layer("{vit.|deit.|}encoder.layer.{i}.attention.output.dense", Part.proj)
+        + Rule.layer("{vit.|deit.|}encoder.layer.{i}.layernorm_before", Part.norm1)
+        + Rule.layer("{vit.|deit.|}encoder.layer.{i}.layernorm_after", Part.norm2)
+        + Rule.layer("{vit.|deit.|}encoder.layer.{i}.intermediate.dense", Part.fc1)
+        + Rule.layer("{vit.|deit.|}encoder.layer.{i}.output.dense", Part.fc2),
         sequentials: [],
         traits: huggingFaceTraits)
 
@@ -75,30 +78,36 @@ extension Dialect {
     static let huggingFace5 = Dialect(
         convention: .hf, name: "transformers 5 (in-memory names)", names: .tensorNames,
         rules: huggingFaceCommon
-        + Rule.layer("{vit.|}layers.{i}.attention.q_proj", Part.q)
-        + Rule.layer("{vit.|}layers.{i}.attention.k_proj", Part.k)
-        + Rule.layer("{vit.|}layers.{i}.attention.v_proj", Part.v)
-        + Rule.layer("{vit.|}layers.{i}.attention.o_proj", Part.proj)
-        + Rule.layer("{vit.|}layers.{i}.layernorm_before", Part.norm1)
-        + Rule.layer("{vit.|}layers.{i}.layernorm_after", Part.norm2)
-        + Rule.layer("{vit.|}layers.{i}.mlp.fc1", Part.fc1)
-        + Rule.layer("{vit.|}layers.{i}.mlp.fc2", Part.fc2),
+        + Rule.layer("{vit.|deit.|}layers.{i}.attention.q_proj", Part.q)
+        + Rule.layer("{vit.|deit.|}layers.{i}.attention.k_proj", Part.k)
+        + Rule.layer("{vit.|deit.|}layers.{i}.attention.v_proj", Part.v)
+        + Rule.layer("{vit.|deit.|}layers.{i}.attention.o_proj", Part.proj)
+        + Rule.layer("{vit.|deit.|}layers.{i}.layernorm_before", Part.norm1)
+        + Rule.layer("{vit.|deit.|}layers.{i}.layernorm_after", Part.norm2)
+        + Rule.layer("{vit.|deit.|}layers.{i}.mlp.fc1", Part.fc1)
+        + Rule.layer("{vit.|deit.|}layers.{i}.mlp.fc2", Part.fc2),
         sequentials: [],
         traits: huggingFaceTraits)
 
     private static let huggingFaceCommon: [Rule] =
-        [Rule("{vit.|}embeddings.cls_token", .clsToken),
-         Rule("{vit.|}embeddings.position_embeddings", .posEmbed),
-         Rule("{vit.|}embeddings.mask_token", .noEquivalent("HF mask token (masked image modelling only)"))]
-        + Rule.layer("{vit.|}embeddings.patch_embeddings.projection", Part.patchProj)
-        + Rule.layer("{vit.|}layernorm", Part.norm)
+        [Rule("{vit.|deit.|}embeddings.cls_token", .clsToken),
+         Rule("{vit.|deit.|}embeddings.position_embeddings", .posEmbed),
+         Rule("{vit.|deit.|}embeddings.mask_token", .noEquivalent("HF mask token (masked image modelling only)"))]
+        + Rule.layer("{vit.|deit.|}embeddings.patch_embeddings.projection", Part.patchProj)
+        + Rule.layer("{vit.|deit.|}layernorm", Part.norm)
         // The pooler (Linear + tanh on the class token) is pre_logits when there is no classifier.
-        + Rule.layer("{vit.|}pooler.dense", Part.pooler)
+        + Rule.layer("{vit.|deit.|}pooler.dense", Part.pooler)
         + Rule.layer("classifier", Part.head)
+        // DeiT (`DeiTForImageClassificationWithTeacher`): the distillation token and the two heads.
+        + [Rule("deit.embeddings.distillation_token", .distToken)]
+        + Rule.layer("cls_classifier", Part.head) + Rule.layer("distillation_classifier", Part.headDist)
+        // ViTMAEForPreTraining: the decoder is not part of the encoder's inference.
+        + [Rule("decoder.{*}", .dropped("MAE pretraining decoder (decoder.*)"))]
 
-    private static let huggingFaceTraits = Traits(
+    static let huggingFaceTraits = Traits(
         eps: 1e-12, epsReason: "transformers ViTConfig default layer_norm_eps 1e-12", preLogitsActivation: .tanh,
-        pooling: .classTokenElseMean, allowsNoEmbedClass: false)
+        pooling: .classTokenElseMean, allowsNoEmbedClass: false, posEmbedRule: .bicubic,
+        posEmbedRuleWithRegisters: .bicubicAntialias)
 
     private static let vitPytorchTraits = Traits(
         eps: 1e-5, epsReason: "PyTorch's LayerNorm default 1e-5 (vit-pytorch does not set eps)", preLogitsActivation: .tanh,

@@ -15,10 +15,14 @@ struct GridResampler {
     let mode: PosEmbedInterpolation
     let antialias: Bool
     let alignCorners: Bool
+    /// PyTorch `scale_factor=` per axis (height, width), when the caller passed one instead of a size.
+    var scaleFactors: (h: Double, w: Double)? = nil
 
     func run(_ src: UnsafeBufferPointer<Float>, into dst: UnsafeMutableBufferPointer<Float>) {
-        let wy = ResampleWeights(inputSize: old.h, outputSize: new.h, mode: mode, antialias: antialias, alignCorners: alignCorners)
-        let wx = ResampleWeights(inputSize: old.w, outputSize: new.w, mode: mode, antialias: antialias, alignCorners: alignCorners)
+        let wy = ResampleWeights(inputSize: old.h, outputSize: new.h, mode: mode, antialias: antialias, alignCorners: alignCorners,
+                                 scaleFactor: scaleFactors?.h)
+        let wx = ResampleWeights(inputSize: old.w, outputSize: new.w, mode: mode, antialias: antialias, alignCorners: alignCorners,
+                                 scaleFactor: scaleFactors?.w)
         if mode == .bilinear && !antialias {
             bilinearChannelsLast(src, into: dst, wy: wy, wx: wx)
             return

@@ -64,7 +64,7 @@ public func resamplePositionEmbedding(_ posEmbed: Tensor, prefixTokens: Int, old
 /// - Throws: `ResizeError` for an unsupported shape or dtype and everything the array overload throws.
 public func resamplePositionEmbedding(_ posEmbed: Tensor, prefixTokens: Int, oldGrid: (h: Int, w: Int),
                                       newGrid: (h: Int, w: Int), mode: PosEmbedInterpolation, antialias: Bool,
-                                      alignCorners: Bool = false) throws -> Tensor {
+                                      alignCorners: Bool = false, scaleFactors: (h: Double, w: Double)? = nil) throws -> Tensor {
     let shape = posEmbed.shape
     let hasBatch: Bool
     switch shape.count {
@@ -93,7 +93,7 @@ public func resamplePositionEmbedding(_ posEmbed: Tensor, prefixTokens: Int, old
     grid.withUnsafeBufferPointer { g in
         resized.withUnsafeMutableBufferPointer { r in
             GridResampler(old: oldGrid, new: newGrid, channels: d, mode: mode, antialias: antialias,
-                          alignCorners: alignCorners).run(g, into: r)
+                          alignCorners: alignCorners, scaleFactors: scaleFactors).run(g, into: r)
         }
     }
     let outShape = hasBatch ? [1, plan.outputTokens, d] : [plan.outputTokens, d]

@@ -30,14 +30,18 @@ public struct ResampleWeights: Sendable, Equatable {
     ///   - mode: bilinear or bicubic.
     ///   - antialias: PyTorch's `antialias=` (separable filter with support scaled by the downscale factor).
     ///   - alignCorners: PyTorch's `align_corners=`.
-    public init(inputSize: Int, outputSize: Int, mode: PosEmbedInterpolation, antialias: Bool, alignCorners: Bool) {
+    ///   - scaleFactor: PyTorch's `scale_factor=` for this axis: the coordinate scale is then `1/scaleFactor`
+    ///     (computed in double, rounded to float) instead of `inputSize/outputSize` (DINOv2's +0.1 offset).
+    public init(inputSize: Int, outputSize: Int, mode: PosEmbedInterpolation, antialias: Bool, alignCorners: Bool,
+                scaleFactor: Double? = nil) {
         self.inputSize = inputSize
         self.outputSize = outputSize
         self.isUnrolledCubic = mode == .bicubic && !antialias
         var starts = [0]
         var indices: [Int] = []
         var weights: [Float] = []
-        let scale = ResampleWeights.areaPixelScale(inputSize: inputSize, outputSize: outputSize, alignCorners: alignCorners)
+        var scale = ResampleWeights.areaPixelScale(inputSize: inputSize, outputSize: outputSize, alignCorners: alignCorners)
+        if let f = scaleFactor, f > 0, !alignCorners { scale = Float(1.0 / f) }
         if antialias {
             ResampleWeights.antialiasTaps(inputSize: inputSize, outputSize: outputSize, scale: scale, mode: mode,
                                           starts: &starts, indices: &indices, weights: &weights)

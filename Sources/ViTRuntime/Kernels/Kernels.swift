@@ -126,6 +126,36 @@ enum Kernels {
         }
     }
 
+    /// `f` in place on `n` floats, 8 lanes at a time.
+    @inline(__always)
+    static func map(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ f: (V) -> V) {
+        var i = 0
+        while i + 8 <= n { store(f(load(x, i)), x, i); i += 8 }
+        if i < n {
+            var t = V()
+            for j in i..<n { t[j - i] = x[j] }
+            let g = f(t)
+            for j in i..<n { x[j] = g[j - i] }
+        }
+    }
+
+    /// The MLP activation in place on `n` floats (SwiGLU's gating is `swiglu`, not this).
+    static func activate(_ a: ViTConfig.Activation, _ x: UnsafeMutablePointer<Float>, _ n: Int) {
+        switch a {
+        case .gelu, .swiglu: gelu(x, n)
+        case .geluTanh: map(x, n, VectorMath.geluTanh)
+        case .quickGelu: map(x, n, VectorMath.quickGelu)
+        case .relu: for i in 0..<n { x[i] = max(x[i], 0) }
+        }
+    }
+
+    /// y[i] = SiLU(gate[i]) · value[i] for `n` floats (SwiGLU, gate first).
+    static func swiglu(gate: UnsafePointer<Float>, value: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ n: Int) {
+        var i = 0
+        while i + 8 <= n { store(VectorMath.silu(load(gate, i)) * load(value, i), y, i); i += 8 }
+        while i < n { y[i] = gate[i] / (1 + expf(-gate[i])) * value[i]; i += 1 }
+    }
+
     /// tanh in place on `n` floats (the pre-logits activation: a few values per image, so libm's).
     static func tanh(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
         for i in 0..<n { x[i] = tanhf(x[i]) }

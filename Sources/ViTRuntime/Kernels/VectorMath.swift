@@ -73,4 +73,24 @@ enum VectorMath {
         let half = x * 0.5
         return half + half * erf(x * 0.70710678118654752)
     }
+
+    /// σ(x) = 1/(1 + e^−x) lane-wise.
+    @inline(__always)
+    static func sigmoid(_ x: V) -> V { 1 / (1 + exp(-x)) }
+
+    /// GELU with the tanh approximation, ½x(1 + tanh(√(2/π)(x + 0.044715x³))), written as x·σ(2u)
+    /// (½(1 + tanh u) = σ(2u)).
+    @inline(__always)
+    static func geluTanh(_ x: V) -> V {
+        let u = x * 0.7978845608028654 * (1 + 0.044715 * x * x)
+        return x * sigmoid(2 * u)
+    }
+
+    /// QuickGELU, x·σ(1.702x) (OpenAI CLIP).
+    @inline(__always)
+    static func quickGelu(_ x: V) -> V { x * sigmoid(1.702 * x) }
+
+    /// SiLU, x·σ(x) (SwiGLU's gate).
+    @inline(__always)
+    static func silu(_ x: V) -> V { x * sigmoid(x) }
 }
