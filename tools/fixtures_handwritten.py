@@ -402,7 +402,8 @@ def variant_cases():
         cfg=cfg_of(image_size=[32, 32], embed_dim=16, depth=2, num_heads=2, attn_dim=16, mlp_hidden_dim=40,
                    class_token=False, global_pool="avg", final_norm=False, fc_norm=True, layer_norm_eps=1e-6,
                    num_classes=6),
-        options={"heads": 2, "act": "relu", "eps": 1e-6, "pool_norm": "after_pool"}, source=src, libraries=libs,
+        options={"heads": 2, "act": "relu", "eps": 1e-6, "pool_norm": "after_pool",
+                 "map": ["closing_ln -> fc_norm"]}, source=src, libraries=libs,
         constructor=constructor_of(v.Finch), pth=True,
         expected_result={"model.safetensors": "maps_or_refused", "model.pth": "maps"},
         norm_order="registration order: norm_mix is registered first and is the pre-attention norm (model.pth "
