@@ -2,13 +2,13 @@
 import PackageDescription
 
 // Layers (lower never import higher):
-// 1. CHDF5, CBLAS          system libraries + shims
+// 1. CHDF5, CBLAS, CDNNL   system libraries + shims (CDNNL: oneDNN, the default GEMM)
 // 2. ViTTensor             dtypes, shapes, tensors, checkpoint protocol
 //    ViTSafetensors, ViTHDF5, ViTNumpy, ViTBin   one target per container format
 //    ViTZip (+ CZlib) → ViTNpz (.npz), ViTTorch (torch.save zip)
 //    ViTFormats            format detection / opening any checkpoint
 // 3. ViTModel              config, canonical layout, resizer, summary (no files)
-//    ViTRuntime            typed weights and the CPU forward pass (OpenBLAS), kept apart so the
+//    ViTRuntime            typed weights and the CPU forward pass (oneDNN or OpenBLAS), kept apart so the
 //                          header-only tools (vit-summary) do not load OpenBLAS
 // 4. ViTMapping            conventions -> canonical timm layout, config inference
 //    ViTConvert            streaming conversion to .bin/.safetensors/.h5 (vit-convert's library)
@@ -34,6 +34,8 @@ let package = Package(
                        providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        // oneDNN ships no pkg-config file on Debian; the modulemap links libdnnl and libgomp.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
 
@@ -48,7 +50,7 @@ let package = Package(
         .target(name: "ViTFormats", dependencies: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy", "ViTBin", "ViTNpz", "ViTTorch"]),
 
         .target(name: "ViTModel", dependencies: ["ViTTensor"]),
-        .target(name: "ViTRuntime", dependencies: ["ViTModel", "ViTTensor", "CBLAS"]),
+        .target(name: "ViTRuntime", dependencies: ["ViTModel", "ViTTensor", "CBLAS", "CDNNL"]),
         .target(name: "ViTMapping", dependencies: ["ViTTensor", "ViTHDF5", "ViTFormats", "ViTModel"]),
 
         .target(name: "ViTConvert", dependencies: [

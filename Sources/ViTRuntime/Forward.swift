@@ -26,6 +26,8 @@ extension VisionTransformer {
         /// SwiGLU's packed fc1 output, rows × 2M (unused for other activations).
         let glu: UnsafeMutablePointer<Float>
         let rows: Int
+        /// Holds the bf16 products (bf16 precision only).
+        let workspace: ViTWorkspace
     }
 
     /// A request for the tokens of a layer instead of the head's output.
@@ -44,10 +46,11 @@ extension VisionTransformer {
         let d = dims
         let eps = Float(config.layerNormEps)
         let par = ws.pool(threads: threads)
-        BLAS.setThreads(1)
+        GEMM.singleThreaded()
         let rows = n * d.tokens
         let byRows: Bool
         switch split {
+        case _ where bf16 != nil: byRows = false  // bf16 products are prepared per column slice
         case .rows: byRows = true
         case .columns: byRows = false
         // Columns while every thread still gets a wide slice of the narrowest product (measured faster
@@ -57,7 +60,7 @@ extension VisionTransformer {
         // A whole number of chunks per thread (up to 4, so a delayed thread sheds work), each of at
         // least `minimumChunkRows` rows where possible.
         let rowChunks = threads * max(1, min(4, rows / (threads * minimumChunkRows)))
-        let all = Tokens(x: ws.x, attn: ws.attn, h: ws.h, mlp: ws.mlp, qkv: ws.qkv, glu: ws.glu, rows: rows)
+        let all = Tokens(x: ws.x, attn: ws.attn, h: ws.h, mlp: ws.mlp, qkv: ws.qkv, glu: ws.glu, rows: rows, workspace: ws)
 
         embedPatches(images, batch: n, workspace: ws, eps: eps, par: par)
         assembleTokens(batch: n, embed: ws.embed, into: ws.x)
@@ -72,6 +75,10 @@ extension VisionTransformer {
         let pruneLast = request == nil && (config.globalPool == .token || d.distilled)
         let blocks = request.map { Array(L.blocks.prefix($0.blocks)) } ?? L.blocks
         let fullBlocks = pruneLast ? blocks.count - 1 : blocks.count
+        if bf16 != nil {
+            ws.prepareMatmuls(rows: rows, threads: threads)
+            if pruneLast { ws.prepareMatmuls(rows: n * (d.distilled ? 2 : 1), threads: threads) }
+        }
         if byRows {
             // Per row chunk: LN1 → qkv; then attention; then per row chunk the rest of the block and
             // the next block's LN1 → qkv.
@@ -115,7 +122,8 @@ extension VisionTransformer {
             for b in 0..<n {
                 (ws.compact + b * used * d.embed).update(from: ws.x + b * d.tokens * d.embed, count: used * d.embed)
             }
-            final = Tokens(x: ws.compact, attn: ws.attn, h: ws.h, mlp: ws.mlp, qkv: ws.qkv, glu: ws.glu, rows: n * used)
+            final = Tokens(x: ws.compact, attn: ws.attn, h: ws.h, mlp: ws.mlp, qkv: ws.qkv, glu: ws.glu, rows: n * used,
+                           workspace: ws)
             blockTail(last, final, workspace: ws, eps: eps, par: par)
         }
         if let request {
@@ -153,14 +161,14 @@ extension VisionTransformer {
                                 ln: UnsafeMutablePointer<Float>, eps: Float) {
         let D = dims.embed
         norm(blk.norm1, t.x + rows.lowerBound * D, rows: rows.count, into: ln, eps: eps)
-        linear(blk.qkv, ln, rows: rows.count, columns: columns, into: t.qkv + rows.lowerBound * 3 * dims.attn)
+        blockLinear(blk.qkv, ln, rows: rows.count, columns: columns, into: t.qkv + rows.lowerBound * 3 * dims.attn, t)
     }
 
     /// h[rows, columns] = attn·W_projᵀ + b; x[rows, columns] += ls1 · h.
     private func attentionOutput(_ blk: WeightLayout.Block, _ t: Tokens, rows: Range<Int>, columns: Range<Int>) {
         let D = dims.embed
         let h = t.h + rows.lowerBound * D
-        linear(blk.proj, t.attn + rows.lowerBound * dims.attn, rows: rows.count, columns: columns, into: h)
+        blockLinear(blk.proj, t.attn + rows.lowerBound * dims.attn, rows: rows.count, columns: columns, into: h, t)
         addResidual(t.x + rows.lowerBound * D, h, rows: rows.count, columns: columns, gamma: blk.ls1)
     }
 
@@ -181,7 +189,7 @@ extension VisionTransformer {
             }
             return
         }
-        linear(blk.fc1, ln, rows: rows.count, columns: columns, into: out)
+        blockLinear(blk.fc1, ln, rows: rows.count, columns: columns, into: out, t)
         if columns.count == M {
             Kernels.activate(dims.activation, out, rows.count * M)
         } else {
@@ -193,7 +201,7 @@ extension VisionTransformer {
     private func mlpOutput(_ blk: WeightLayout.Block, _ t: Tokens, rows: Range<Int>, columns: Range<Int>) {
         let D = dims.embed
         let h = t.h + rows.lowerBound * D
-        linear(blk.fc2, t.mlp + rows.lowerBound * dims.hidden, rows: rows.count, columns: columns, into: h)
+        blockLinear(blk.fc2, t.mlp + rows.lowerBound * dims.hidden, rows: rows.count, columns: columns, into: h, t)
         addResidual(t.x + rows.lowerBound * D, h, rows: rows.count, columns: columns, gamma: blk.ls2)
     }
 
@@ -279,12 +287,12 @@ extension VisionTransformer {
                 let rows = Parallel.part(item % slices, of: slices, count: queries)
                 let base = qkv + b * T * ld + h * hd
                 let q = base + rows.lowerBound * ld
-                BLAS.gemmNT(m: rows.count, n: T, k: hd, alpha: scale, a: q, lda: ld, b: base + A, ldb: ld, beta: 0,
+                GEMM.gemmNT(m: rows.count, n: T, k: hd, alpha: scale, a: q, lda: ld, b: base + A, ldb: ld, beta: 0,
                             c: s, ldc: T)
                 // Unnormalised probabilities times v, each row then scaled by its 1/Σ.
                 Kernels.softmaxNumerators(s, rows: rows.count, n: T, ld: T, inverseSums: inv)
                 let o = out + (b * queries + rows.lowerBound) * A + h * hd
-                BLAS.gemmNN(m: rows.count, n: hd, k: T, a: s, lda: T, b: base + 2 * A, ldb: ld, beta: 0, c: o, ldc: A)
+                GEMM.gemmNN(m: rows.count, n: hd, k: T, a: s, lda: T, b: base + 2 * A, ldb: ld, beta: 0, c: o, ldc: A)
                 for r in 0..<rows.count { Kernels.scaleRow(o + r * A, hd, by: inv[r]) }
             }
         }
@@ -387,8 +395,22 @@ extension VisionTransformer {
         let (k, ldc) = (l.inDim, l.outDim)
         let c = y + columns.lowerBound
         if let b = l.bias { Kernels.fillRows(c, ldc: ldc, rows: rows, n: columns.count, bias: b + columns.lowerBound) }
-        BLAS.gemmNT(m: rows, n: columns.count, k: k, a: x, lda: k, b: l.weight + columns.lowerBound * k, ldb: k,
+        GEMM.gemmNT(m: rows, n: columns.count, k: k, a: x, lda: k, b: l.weight + columns.lowerBound * k, ldb: k,
                     beta: l.bias == nil ? 0 : 1, c: c, ldc: ldc)
+    }
+
+    /// A block product: in bf16 when the model holds bf16 weights and the workspace a product for the
+    /// slice (prepared for every column slice the forward pass makes), else `linear` in fp32.
+    private func blockLinear(_ l: WeightLayout.Linear, _ x: UnsafePointer<Float>, rows: Int, columns: Range<Int>,
+                             into y: UnsafeMutablePointer<Float>, _ t: Tokens) {
+        if let bf16, let w = bf16[l], rows > 0, !columns.isEmpty,
+           let mm = t.workspace.matmuls[.init(m: rows, n: columns.count, k: l.inDim, ldc: l.outDim,
+                                              column: columns.lowerBound, bias: l.bias != nil)],
+           mm.run(x, weights: w + columns.lowerBound * l.inDim, bias: l.bias.map { $0 + columns.lowerBound },
+                  into: y + columns.lowerBound) {
+            return
+        }
+        linear(l, x, rows: rows, columns: columns, into: y)
     }
 
     /// LayerNorm of `rows` rows of the embedding width from `x` into `y` (may be the same rows).

@@ -40,6 +40,10 @@ public final class ViTWorkspace {
     private(set) var threads = 0
     private var base: UnsafeMutableRawPointer
     private var workers: WorkerPool?
+    /// bf16 products by shape and column slice, created before the parallel loops that use them.
+    private(set) var matmuls: [DNNLMatmul.Key: DNNLMatmul] = [:]
+    /// Row counts `matmuls` has been prepared for (with the current dims and threads).
+    private var matmulRows: Set<Int> = []
 
     var image: UnsafeMutablePointer<Float>
     var patches: UnsafeMutablePointer<Float>
@@ -104,6 +108,27 @@ public final class ViTWorkspace {
         self.dims = dims
         self.threads = t
         batchCapacity = n
+        matmuls = [:]
+        matmulRows = []
+    }
+
+    /// Creates (once) the bf16 products for `rows` rows: every block product split into `threads`
+    /// column slices as the forward pass splits it. Run on the calling thread before the parallel loops.
+    func prepareMatmuls(rows: Int, threads: Int) {
+        guard let d = dims, !matmulRows.contains(rows) else { return }
+        matmulRows.insert(rows)
+        GEMM.singleThreaded()
+        // (output width, inner dimension) of qkv, proj, fc1, fc2.
+        let shapes = [(3 * d.attn, d.embed), (d.embed, d.attn), (d.fc1Out, d.embed), (d.embed, d.hidden)]
+        for (width, k) in shapes {
+            for c in 0..<threads {
+                let cols = Parallel.part(c, of: threads, count: width, alignment: 16)
+                for b in [true, false] {
+                    let key = DNNLMatmul.Key(m: rows, n: cols.count, k: k, ldc: width, column: cols.lowerBound, bias: b)
+                    if matmuls[key] == nil, !cols.isEmpty { matmuls[key] = DNNLMatmul(key) }
+                }
+            }
+        }
     }
 
     /// The worker threads for a forward pass on `threads` threads (started on first use, kept).

@@ -25,6 +25,17 @@ public final class VisionTransformer: Sendable {
     /// The smallest row chunk worth a product of its own (tests set 1 to force every parallel path).
     let minimumChunkRows: Int
     let dims: ForwardDims
+    /// The products' number format.
+    public let precision: Precision
+    /// bf16 copies of the block weights (`precision == .bf16` only).
+    let bf16: BF16Weights?
+
+    /// Said once when `precision` is bf16 but the CPU lacks AVX512_BF16 (oneDNN then emulates the bf16
+    /// dot products, correctly but slower than fp32); nil otherwise.
+    public var precisionNote: String? {
+        guard precision == .bf16, !DNNLMatmul.nativeBF16 else { return nil }
+        return "note: this CPU has no AVX512_BF16 instructions; bf16 products are emulated (expect slower than fp32)"
+    }
 
     /// The config of the weights.
     public var config: ViTConfig { weights.config }
@@ -36,16 +47,20 @@ public final class VisionTransformer: Sendable {
     /// - Parameters:
     ///   - weights: Weights checked against their config.
     ///   - threads: Threads for the forward pass (default: every active processor).
-    public convenience init(weights: ViTWeights, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
-        self.init(weights: weights, threads: threads, split: .auto)
+    ///   - precision: Number format of the block products (default fp32).
+    public convenience init(weights: ViTWeights, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                            precision: Precision = .fp32) {
+        self.init(weights: weights, threads: threads, split: .auto, precision: precision)
     }
 
-    init(weights: ViTWeights, threads: Int, split: Split, minimumChunkRows: Int = 64) {
+    init(weights: ViTWeights, threads: Int, split: Split, minimumChunkRows: Int = 64, precision: Precision = .fp32) {
         self.weights = weights
         self.threads = max(1, threads)
         self.split = split
         self.minimumChunkRows = max(1, minimumChunkRows)
         self.dims = ForwardDims(weights.config)
+        self.precision = precision
+        self.bf16 = precision == .bf16 ? BF16Weights(weights.layout) : nil
     }
 
     /// Checks `tensors` against `config` (see `ViTWeights.init`) and builds the model.
@@ -53,10 +68,12 @@ public final class VisionTransformer: Sendable {
     ///   - config: The model config.
     ///   - tensors: Canonical timm names to tensors of any floating-point dtype.
     ///   - threads: Threads for the forward pass.
+    ///   - precision: Number format of the block products (default fp32).
     /// - Throws: `ViTModelError` as `ViTWeights.init` does.
     public convenience init(config: ViTConfig, tensors: [String: Tensor],
-                            threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
-        self.init(weights: try ViTWeights(config: config, tensors: tensors), threads: threads)
+                            threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                            precision: Precision = .fp32) throws {
+        self.init(weights: try ViTWeights(config: config, tensors: tensors), threads: threads, precision: precision)
     }
 
     /// The input shape for `batch` images: [batch, C, H, W].

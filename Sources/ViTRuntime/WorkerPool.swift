@@ -176,6 +176,7 @@ final class WorkerPool: @unchecked Sendable {
 
     /// A worker's life: wait for an open loop it has not served, join it, claim chunks, leave.
     private func work() {
+        GEMM.singleThreaded()
         var served = 0
         var loops = 0, preempted = 0
         while true {

@@ -14,6 +14,7 @@ struct ForwardBench: ParsableCommand {
     @Option(help: "Images per forward pass.") var batch = 1
     @Option(name: .customLong("repeat"), help: "Timed repetitions after one warm-up.") var repetitions = 10
     @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(help: "Products in fp32 or bf16.") var precision: Precision = .fp32
 
     /// (embed dim, depth, heads) of timm's vit_{tiny,small,base,large}_patch16_224.
     static let sizes: [String: (Int, Int, Int)] = [
@@ -37,7 +38,9 @@ struct ForwardBench: ParsableCommand {
             tensors[t.name] = try Tensor(shape: t.shape, float32: values)
         }
         let vit = try VisionTransformer(config: config, tensors: tensors,
-                                        threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+                                        threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                                        precision: precision)
+        if let note = vit.precisionNote { FileHandle.standardError.write(Data((note + "\n").utf8)) }
         let images = (0..<(batch * 3 * 224 * 224)).map { _ in Float.random(in: -1...1, using: &rng) }
         var out = [Float](repeating: 0, count: batch * vit.outputWidth)
         let ws = ViTWorkspace(for: vit, batchSize: batch)
@@ -46,6 +49,9 @@ struct ForwardBench: ParsableCommand {
                 try measure(times: repetitions) { try vit.forward(images: img, batchSize: batch, into: o, workspace: ws) }
             }
         }
-        print(String(format: "vitkit-forward vit_%@_patch16_224 batch=%d median_ms=%.2f min_ms=%.2f", model, batch, med, mn))
+        print(String(format: "vitkit-forward-%@-%@ vit_%@_patch16_224 batch=%d median_ms=%.2f min_ms=%.2f",
+                     GEMMInfo.backend, precision.rawValue, model, batch, med, mn))
     }
 }
+
+extension Precision: ExpressibleByArgument {}

@@ -23,6 +23,8 @@ struct VitRun: ParsableCommand {
     @Option(name: .customLong("repeat"), help: "Time N forward passes after one warm-up; the last stderr line gives median and min.")
     var repetitions: Int?
     @Option(help: "Threads for the forward pass (default: all cores).") var threads: Int?
+    @Option(help: "Products in fp32 (reference results) or bf16 (block weights in bfloat16, ~1e-2 relative).")
+    var precision: Precision = .fp32
     @OptionGroup var mapping: MappingArguments
 
     func validate() throws {
@@ -39,7 +41,9 @@ struct VitRun: ParsableCommand {
             printError(line)
         }
         let vit = try VisionTransformer(config: checkpoint.config, tensors: checkpoint.tensors,
-                                        threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+                                        threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                                        precision: precision)
+        if let note = vit.precisionNote { printError(note) }
         let expected = vit.inputShape(batch: images.shape.first ?? 0)
         guard images.shape == expected else {
             throw NpyError.unexpectedArray(file: input, expected: "images of shape \(Shape.describe(expected)) for this model",
@@ -71,3 +75,5 @@ struct VitRun: ParsableCommand {
         }
     }
 }
+
+extension Precision: ExpressibleByArgument {}
