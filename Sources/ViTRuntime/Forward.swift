@@ -50,7 +50,7 @@ extension VisionTransformer {
         let rows = n * d.tokens
         let byRows: Bool
         switch split {
-        case _ where bf16 != nil: byRows = false  // bf16 products are prepared per column slice
+        case _ where useMatmuls: byRows = false  // matmul products are prepared per column slice
         case .rows: byRows = true
         case .columns: byRows = false
         // Columns while every thread still gets a wide slice of the narrowest product (measured faster
@@ -75,9 +75,9 @@ extension VisionTransformer {
         let pruneLast = request == nil && (config.globalPool == .token || d.distilled)
         let blocks = request.map { Array(L.blocks.prefix($0.blocks)) } ?? L.blocks
         let fullBlocks = pruneLast ? blocks.count - 1 : blocks.count
-        if bf16 != nil {
-            ws.prepareMatmuls(rows: rows, threads: threads)
-            if pruneLast { ws.prepareMatmuls(rows: n * (d.distilled ? 2 : 1), threads: threads) }
+        if useMatmuls {
+            ws.prepareMatmuls(rows: rows, threads: threads, bf16: bf16 != nil)
+            if pruneLast { ws.prepareMatmuls(rows: n * (d.distilled ? 2 : 1), threads: threads, bf16: bf16 != nil) }
         }
         if byRows {
             // Per row chunk: LN1 → qkv; then attention; then per row chunk the rest of the block and
@@ -399,16 +399,23 @@ extension VisionTransformer {
                     beta: l.bias == nil ? 0 : 1, c: c, ldc: ldc)
     }
 
-    /// A block product: in bf16 when the model holds bf16 weights and the workspace a product for the
-    /// slice (prepared for every column slice the forward pass makes), else `linear` in fp32.
+    /// Whether the block products run as oneDNN matmul primitives (bf16 always; fp32 when the GEMM
+    /// backend is `dnnlMatmul`) rather than through `linear`.
+    var useMatmuls: Bool { bf16 != nil || GEMM.backend == .dnnlMatmul }
+
+    /// A block product through the workspace's matmul primitive for the slice (prepared for every
+    /// column slice the forward pass makes), in bf16 when the model holds bf16 weights; else `linear`.
     private func blockLinear(_ l: WeightLayout.Linear, _ x: UnsafePointer<Float>, rows: Int, columns: Range<Int>,
                              into y: UnsafeMutablePointer<Float>, _ t: Tokens) {
-        if let bf16, let w = bf16[l], rows > 0, !columns.isEmpty,
-           let mm = t.workspace.matmuls[.init(m: rows, n: columns.count, k: l.inDim, ldc: l.outDim,
-                                              column: columns.lowerBound, bias: l.bias != nil)],
-           mm.run(x, weights: w + columns.lowerBound * l.inDim, bias: l.bias.map { $0 + columns.lowerBound },
-                  into: y + columns.lowerBound) {
-            return
+        if useMatmuls, rows > 0, !columns.isEmpty {
+            let half = bf16?[l]
+            let w = half.map { UnsafeRawPointer($0 + columns.lowerBound * l.inDim) }
+                ?? UnsafeRawPointer(l.weight + columns.lowerBound * l.inDim)
+            if let mm = t.workspace.matmuls[.init(m: rows, n: columns.count, k: l.inDim, ldc: l.outDim,
+                                                  column: columns.lowerBound, bias: l.bias != nil, bf16: half != nil)],
+               mm.run(x, weights: w, bias: l.bias.map { $0 + columns.lowerBound }, into: y + columns.lowerBound) {
+                return
+            }
         }
         linear(l, x, rows: rows, columns: columns, into: y)
     }

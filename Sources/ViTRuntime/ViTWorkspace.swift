@@ -40,7 +40,7 @@ public final class ViTWorkspace {
     private(set) var threads = 0
     private var base: UnsafeMutableRawPointer
     private var workers: WorkerPool?
-    /// bf16 products by shape and column slice, created before the parallel loops that use them.
+    /// oneDNN matmul products by shape and column slice, created before the parallel loops that use them.
     private(set) var matmuls: [DNNLMatmul.Key: DNNLMatmul] = [:]
     /// Row counts `matmuls` has been prepared for (with the current dims and threads).
     private var matmulRows: Set<Int> = []
@@ -112,9 +112,10 @@ public final class ViTWorkspace {
         matmulRows = []
     }
 
-    /// Creates (once) the bf16 products for `rows` rows: every block product split into `threads`
-    /// column slices as the forward pass splits it. Run on the calling thread before the parallel loops.
-    func prepareMatmuls(rows: Int, threads: Int) {
+    /// Creates (once) the matmul products for `rows` rows (bf16 or Float32): every block product split
+    /// into `threads` column slices as the forward pass splits it. Run on the calling thread before the
+    /// parallel loops.
+    func prepareMatmuls(rows: Int, threads: Int, bf16: Bool) {
         guard let d = dims, !matmulRows.contains(rows) else { return }
         matmulRows.insert(rows)
         GEMM.singleThreaded()
@@ -124,7 +125,8 @@ public final class ViTWorkspace {
             for c in 0..<threads {
                 let cols = Parallel.part(c, of: threads, count: width, alignment: 16)
                 for b in [true, false] {
-                    let key = DNNLMatmul.Key(m: rows, n: cols.count, k: k, ldc: width, column: cols.lowerBound, bias: b)
+                    let key = DNNLMatmul.Key(m: rows, n: cols.count, k: k, ldc: width, column: cols.lowerBound,
+                                             bias: b, bf16: bf16)
                     if matmuls[key] == nil, !cols.isEmpty { matmuls[key] = DNNLMatmul(key) }
                 }
             }

@@ -1,11 +1,13 @@
 internal import CDNNL
 
-/// One oneDNN matmul primitive of fixed shape for a column slice of a block product in bfloat16:
-/// y[m×n] (row stride ldc) = bf16(x[m×k]) · W[n×k]ᵀ + b, with fp32 accumulation and output.
+/// One oneDNN matmul primitive of fixed shape for a column slice of a block product:
+/// y[m×n] (row stride ldc) = x[m×k] · W[n×k]ᵀ + b, in Float32, or (`bf16`) from bf16(x) and bf16
+/// weights with fp32 accumulation and output.
 ///
-/// Created once per (shape, column slice, rows) by the workspace and reused; each run converts its
-/// input rows into the primitive's own bf16 buffer and sets the memory objects' data handles, so a
-/// run allocates nothing. An instance serves one thread at a time (one column slice of a parallel loop).
+/// Created once per (shape, column slice, rows) by the workspace and reused; each bf16 run converts
+/// its input rows into the primitive's own bf16 buffer; every run sets the memory objects' data
+/// handles, so a run allocates nothing. An instance serves one thread at a time (one column slice of
+/// a parallel loop).
 final class DNNLMatmul {
     /// What a primitive is specialised for.
     struct Key: Hashable {
@@ -14,6 +16,8 @@ final class DNNLMatmul {
         /// First output column of the slice (a distinct instance per slice, so per thread).
         let column: Int
         let bias: Bool
+        /// bf16 inputs and weights (else Float32).
+        let bf16: Bool
     }
 
     /// The CPU engine, created once per process.
@@ -37,10 +41,10 @@ final class DNNLMatmul {
     /// Call with the calling thread's OpenMP threads set to 1: oneDNN plans its threads at creation.
     init?(_ key: Key) {
         guard let engine = Self.engine,
-              vitkit_matmul_create(&mm, engine, dnnl_bf16, Int64(key.m), Int64(key.n), Int64(key.k),
-                                   Int64(key.ldc), key.bias ? 1 : 0) == 0 else { return nil }
+              vitkit_matmul_create(&mm, engine, key.bf16 ? dnnl_bf16 : dnnl_f32, Int64(key.m), Int64(key.n),
+                                   Int64(key.k), Int64(key.ldc), key.bias ? 1 : 0) == 0 else { return nil }
         self.key = key
-        input = .allocate(capacity: max(key.m * key.k, 1))
+        input = .allocate(capacity: key.bf16 ? max(key.m * key.k, 1) : 1)
     }
 
     deinit {
@@ -48,13 +52,19 @@ final class DNNLMatmul {
         input.deallocate()
     }
 
-    /// y = bf16(x)·Wᵀ + bias for `key.m` rows of x (row stride k); `weights` is the slice's first row
-    /// of the bf16 (n×k) weights, `bias` its first value, `y` its first output column.
-    /// Returns false if oneDNN failed (nothing useful was written).
-    func run(_ x: UnsafePointer<Float>, weights: UnsafePointer<UInt16>, bias: UnsafePointer<Float>?,
+    /// y = x·Wᵀ + bias for `key.m` rows of x (row stride k); `weights` is the slice's first row of the
+    /// (n×k) weights (bf16 bits for a bf16 key, else Float32), `bias` its first value, `y` its first
+    /// output column. Returns false if oneDNN failed (nothing useful was written).
+    func run(_ x: UnsafePointer<Float>, weights: UnsafeRawPointer, bias: UnsafePointer<Float>?,
              into y: UnsafeMutablePointer<Float>) -> Bool {
-        BFloat16.convert(x, count: key.m * key.k, into: input)
-        return withUnsafePointer(to: &mm) { vitkit_matmul_run($0, input, weights, bias, y) } == 0
+        let src: UnsafeRawPointer
+        if key.bf16 {
+            BFloat16.convert(x, count: key.m * key.k, into: input)
+            src = UnsafeRawPointer(input)
+        } else {
+            src = UnsafeRawPointer(x)
+        }
+        return withUnsafePointer(to: &mm) { vitkit_matmul_run($0, src, weights, bias, y) } == 0
     }
 }
 

@@ -11,6 +11,7 @@ enum GEMM {
     /// The library that computes the products.
     enum Backend: String, Sendable {
         case dnnl, openblas
+        case dnnlMatmul = "dnnl-matmul"
     }
 
     /// `VITKIT_GEMM` when set to a known backend, else oneDNN.
@@ -22,12 +23,11 @@ enum GEMM {
     }()
 
     /// Makes the calling thread's GEMM calls single-threaded (OpenMP for oneDNN, OpenBLAS's pool):
-    /// ViTKit's workers split the work themselves, so nested threads would only oversubscribe.
+    /// ViTKit's workers split the work themselves, so nested threads would only oversubscribe. Both
+    /// libraries, whatever the backend: the bf16 products always run on oneDNN.
     static func singleThreaded() {
-        switch backend {
-        case .dnnl: if omp_get_max_threads() != 1 { omp_set_num_threads(1) }
-        case .openblas: BLAS.setThreads(1)
-        }
+        if omp_get_max_threads() != 1 { omp_set_num_threads(1) }
+        if backend == .openblas { BLAS.setThreads(1) }
     }
 
     /// C[m×n] = alpha·A[m×k]·B[n×k]ᵀ + beta·C, all row-major with leading dimensions lda, ldb, ldc.
@@ -36,7 +36,7 @@ enum GEMM {
                        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         switch backend {
-        case .dnnl:
+        case .dnnl, .dnnlMatmul:
             _ = dnnl_sgemm(0x4E, 0x54, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))  // 'N', 'T'
         case .openblas:
             BLAS.gemmNT(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
@@ -49,7 +49,7 @@ enum GEMM {
                        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         switch backend {
-        case .dnnl:
+        case .dnnl, .dnnlMatmul:
             _ = dnnl_sgemm(0x4E, 0x4E, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))  // 'N', 'N'
         case .openblas:
             BLAS.gemmNN(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
