@@ -20,6 +20,16 @@ struct Inferred: Sendable {
 /// options (`ConfigInference+Steps.swift`).
 enum ConfigInference {
     static func infer(_ m: BoundModel, facts: MetadataFacts, options: MappingOptions) throws -> Inferred {
+        var inferred = try inferConfig(m, facts: facts, options: options)
+        if let rule = options.posEmbedRule, rule != inferred.config.posEmbedRule {
+            inferred.notes.append("run-time position-embedding interpolation \(rule.rawValue) (--interpolate) instead of "
+                                  + "\(inferred.config.posEmbedRule.rawValue), the rule of \(inferred.config.posEmbedRule.source)")
+            inferred.config.posEmbedRule = rule
+        }
+        return inferred
+    }
+
+    private static func inferConfig(_ m: BoundModel, facts: MetadataFacts, options: MappingOptions) throws -> Inferred {
         var notes = facts.notes
         if let embedded = facts.embedded { return try fromEmbedded(embedded, m, options: options, notes: notes) }
         let width = try widthAndTokens(m)

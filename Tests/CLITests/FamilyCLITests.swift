@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+import ViTNumpy
+import ViTTensor
+
+/// The model-family checkpoints (fixtures/families, tools/fixtures_families.py) through the tools: vit-run's
+/// default output is the library's (logits, or the embedding the library defines), at another input size it
+/// interpolates the position embedding with the source library's run-time rule (recorded by vit-convert),
+/// and `--interpolate` overrides that rule. Tolerance: 1e-4 relative, as every parity test.
+@Suite("vit-run and vit-convert on the model families")
+struct FamilyCLITests {
+    struct Case: Decodable {
+        struct Options: Decodable { let heads: Int?; let activation: String? }
+        let checkpoint: String
+        let options: Options
+        let resized: [Int]
+        let output: String
+    }
+
+    static let root = fixture("families")
+
+    static let cases: [String] = {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        return names.filter { FileManager.default.fileExists(atPath: "\(root)/\($0)/case.json") }.sorted()
+    }()
+
+    static func load(_ name: String) throws -> Case {
+        try JSONDecoder().decode(Case.self, from: Data(contentsOf: URL(fileURLWithPath: "\(root)/\(name)/case.json")))
+    }
+
+    /// The flags a user passes for what the checkpoint does not record (case.json `options`).
+    static func flags(_ c: Case) -> [String] {
+        (c.options.heads.map { ["--heads", "\($0)"] } ?? []) + (c.options.activation.map { ["--activation", $0] } ?? [])
+    }
+
+    static func array(_ path: String) throws -> [Float] { try NpyFile(path: path).tensor.floats() }
+
+    /// Runs vit-run on `model` with `input`, returning what it wrote.
+    static func run(_ model: String, _ input: String, _ extra: [String]) throws -> (ToolResult, [Float]) {
+        let out = makeTempFolder() + "/out.npy"
+        let r = try runTool("vit-run", [model, "--input", input, "--output", out, "--top", "1"] + extra)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        return (r, r.status == 0 ? try array(out) : [])
+    }
+
+    @Test("vit-run's default output is the library's output (logits or its embedding)", arguments: cases)
+    func defaultOutput(_ name: String) throws {
+        let c = try Self.load(name)
+        let dir = "\(Self.root)/\(name)"
+        let (_, got) = try Self.run("\(dir)/\(c.checkpoint)", "\(dir)/input.npy", Self.flags(c))
+        let err = relativeError(got, try Self.array("\(dir)/output.npy"))
+        #expect(err <= logitTolerance, "\(name) (\(c.output)): relative error \(err)")
+    }
+
+    @Test("at another input size vit-run interpolates as the source library, directly and after vit-convert",
+          arguments: cases.filter { ((try? FamilyCLITests.load($0))?.resized.isEmpty ?? true) == false })
+    func runtimeResize(_ name: String) throws {
+        let c = try Self.load(name)
+        let dir = "\(Self.root)/\(name)"
+        let converted = makeTempFolder() + "/model.bin"
+        let conv = try runTool("vit-convert", ["\(dir)/\(c.checkpoint)", converted, "--quiet"] + Self.flags(c))
+        #expect(conv.status == 0, "stderr: \(conv.stderr)")
+        for px in c.resized {
+            let want = try Self.array("\(dir)/output_\(px).npy")
+            for model in ["\(dir)/\(c.checkpoint)", converted] {
+                let (r, got) = try Self.run(model, "\(dir)/input_\(px).npy", model == converted ? [] : Self.flags(c))
+                let err = relativeError(got, want)
+                #expect(err <= logitTolerance, "\(name) via \(model) at \(px) px: relative error \(err)")
+                #expect(r.stderr.contains("interpolated at run time"))
+            }
+        }
+    }
+
+    @Test("--interpolate changes the output measurably; vit-convert records it; the default is the checkpoint's rule")
+    func interpolateOverride() throws {
+        // Original DINOv2 without registers: its own rule is dinov2_offset.
+        let dir = "\(Self.root)/dinov2_original"
+        let want = try Self.array("\(dir)/output_24.npy")
+        let input = "\(dir)/input_24.npy"
+        for rule in ["bicubic_antialias", "bicubic", "bilinear"] {
+            let (r, got) = try Self.run("\(dir)/model.pth", input, ["--heads", "4", "--interpolate", rule])
+            #expect(relativeError(got, want) > 1e-3, "--interpolate \(rule) should differ from dinov2_offset")
+            #expect(r.stderr.contains("interpolation \(rule) (--interpolate) instead of dinov2_offset"))
+        }
+        let (_, same) = try Self.run("\(dir)/model.pth", input, ["--heads", "4", "--interpolate", "dinov2_offset"])
+        #expect(relativeError(same, want) <= logitTolerance)
+
+        // Converted with another rule: the file keeps it, and --interpolate at run time overrides it again.
+        let folder = makeTempFolder()
+        let bin = folder + "/aa.bin"
+        let conv = try runTool("vit-convert", ["\(dir)/model.pth", bin, "--quiet", "--heads", "4", "--interpolate", "bicubic_antialias"])
+        #expect(conv.status == 0, "stderr: \(conv.stderr)")
+        let (_, aa) = try Self.run(bin, input, [])
+        let (_, aaDirect) = try Self.run("\(dir)/model.pth", input, ["--heads", "4", "--interpolate", "bicubic_antialias"])
+        #expect(relativeError(aa, aaDirect) <= 1e-6)
+        #expect(relativeError(aa, want) > 1e-3)
+        let (_, back) = try Self.run(bin, input, ["--interpolate", "dinov2_offset"])
+        #expect(relativeError(back, want) <= logitTolerance)
+    }
+
+    @Test("a bad --interpolate rule is refused with the list of rules")
+    func badRule() throws {
+        let dir = "\(Self.root)/dinov2_original"
+        let r = try runTool("vit-run", ["\(dir)/model.pth", "--input", "\(dir)/input_24.npy", "--interpolate", "nearest"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("bicubic_antialias") && r.stderr.contains("dinov2_offset"))
+    }
+
+    @Test("an input size that is not a whole number of patches is refused")
+    func badInputSize() throws {
+        let dir = makeTempFolder()
+        let images = try Tensor(shape: [1, 3, 18, 18], float32: [Float](repeating: 0.1, count: 3 * 18 * 18))
+        try NpyFile.write(images, to: dir + "/x.npy")
+        let r = try runTool("vit-run", ["\(Self.root)/dinov2_original/model.pth", "--input", dir + "/x.npy", "--heads", "4"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("18x18") || r.stderr.contains("do not tile"), "stderr: \(r.stderr)")
+    }
+}
