@@ -379,6 +379,116 @@ def orig_dinov2(name, registers=0, swiglu=False, block_chunks=0, teacher=False):
                                                else "bicubic scale_factor (w0+0.1)/M, no antialias")))
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# big_vision SigLIP `.npz`: written from a timm SigLIP (tanh GELU, MAP head) with the names and layouts timm's
+# `_load_weights` reads, and checked by loading it back with `_load_weights` into a fresh model (identical output).
+
+
+def big_vision_names(model, heads):
+    """The big_vision image-tower arrays (`params/img/...`) of a timm VisionTransformer with a MAP head: the
+    inverse of timm's `_load_weights` (kernels (in, out), q/k/v kernels (D, H, hd), out kernel (H, hd, D))."""
+    sd = {k: v.detach().float().numpy() for k, v in model.state_dict().items()}
+    dim = sd["pos_embed"].shape[-1]
+    hd = dim // heads
+    out = {"embedding/kernel": sd["patch_embed.proj.weight"].transpose(2, 3, 1, 0),
+           "embedding/bias": sd["patch_embed.proj.bias"], "pos_embedding": sd["pos_embed"],
+           "Transformer/encoder_norm/scale": sd["norm.weight"], "Transformer/encoder_norm/bias": sd["norm.bias"]}
+
+    def attention(dst, q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b):
+        for n, w, b in (("query", q_w, q_b), ("key", k_w, k_b), ("value", v_w, v_b)):
+            out[f"{dst}/{n}/kernel"] = w.T.reshape(dim, heads, hd)
+            out[f"{dst}/{n}/bias"] = b.reshape(heads, hd)
+        out[f"{dst}/out/kernel"] = o_w.reshape(dim, heads, hd).transpose(1, 2, 0)
+        out[f"{dst}/out/bias"] = o_b
+
+    def dense_mlp(dst, src):
+        for r in range(2):
+            out[f"{dst}/Dense_{r}/kernel"] = sd[f"{src}.fc{r + 1}.weight"].T
+            out[f"{dst}/Dense_{r}/bias"] = sd[f"{src}.fc{r + 1}.bias"]
+
+    for i in range(len(model.blocks)):
+        b, dst = f"blocks.{i}", f"Transformer/encoderblock_{i}"
+        for ln, src in (("LayerNorm_0", "norm1"), ("LayerNorm_1", "norm2")):
+            out[f"{dst}/{ln}/scale"], out[f"{dst}/{ln}/bias"] = sd[f"{b}.{src}.weight"], sd[f"{b}.{src}.bias"]
+        w, bias = sd[f"{b}.attn.qkv.weight"], sd[f"{b}.attn.qkv.bias"]
+        attention(f"{dst}/MultiHeadDotProductAttention_0", w[:dim], bias[:dim], w[dim:2 * dim], bias[dim:2 * dim],
+                  w[2 * dim:], bias[2 * dim:], sd[f"{b}.attn.proj.weight"], sd[f"{b}.attn.proj.bias"])
+        dense_mlp(f"{dst}/MlpBlock_0", f"{b}.mlp")
+    kv_w, kv_b = sd["attn_pool.kv.weight"], sd["attn_pool.kv.bias"]
+    out["MAPHead_0/probe"] = sd["attn_pool.latent"]
+    attention("MAPHead_0/MultiHeadDotProductAttention_0", sd["attn_pool.q.weight"], sd["attn_pool.q.bias"],
+              kv_w[:dim], kv_b[:dim], kv_w[dim:], kv_b[dim:], sd["attn_pool.proj.weight"], sd["attn_pool.proj.bias"])
+    out["MAPHead_0/LayerNorm_0/scale"], out["MAPHead_0/LayerNorm_0/bias"] = sd["attn_pool.norm.weight"], sd["attn_pool.norm.bias"]
+    dense_mlp("MAPHead_0/MlpBlock_0", "attn_pool.mlp")
+    return {"params/img/" + k: np.ascontiguousarray(v, dtype=np.float32) for k, v in out.items()}
+
+
+def big_vision_siglip(name):
+    import timm
+    from timm.models.vision_transformer import _load_weights
+    kw = dict(img_size=IMG, patch_size=PATCH, embed_dim=D, depth=DEPTH, num_heads=HEADS, mlp_ratio=MLP // D,
+              num_classes=0, act_layer="gelu_tanh")
+    model = randomize(timm.create_model("vit_base_patch16_siglip_224", pretrained=False, **kw), 91)
+    d = fresh(name)
+    arrays = big_vision_names(model, HEADS)
+    # A two-tower file also holds the text tower and the logit scale/bias (a few stand-ins here).
+    g = np.random.default_rng(91)
+    arrays |= {"params/txt/Embed_0/embedding": g.standard_normal((64, 16)).astype(np.float32),
+               "params/txt/head/kernel": g.standard_normal((16, D)).astype(np.float32),
+               "params/t": np.array([2.3], np.float32), "params/b": np.array([-10.0], np.float32)}
+    path = os.path.join(d, "siglip.npz")
+    np.savez(path, **arrays)
+    # timm's own reader must give back the same model.
+    back = timm.create_model("vit_base_patch16_siglip_224", pretrained=False, **kw).eval()
+    _load_weights(back, path)
+    x = images(7)
+    with torch.no_grad():
+        assert torch.equal(back(x), model(x)), "timm _load_weights does not read the big_vision names back"
+    write_case(name, convention="big-vision", family="SigLIP (big_vision)", checkpoint="siglip.npz",
+               output_kind="MAP-pooled embedding (timm, act_layer gelu_tanh, weights read by _load_weights)",
+               params=count(model), run=lambda x: back(x), options=dict(heads=HEADS),
+               libraries=("torch", "timm"),
+               note="big_vision's nn.gelu is the tanh approximation; timm reads the file with _load_weights")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Hidden states (the tokens of a layer), read by the libraries from the checkpoints already in the fixture folders
+
+
+def hidden_states():
+    """Adds tokens_*.npy to a few cases: what `vit-run --features tokens --layer N` must give. Each model is
+    loaded from its fixture folder by its library, whose output is first checked against output.npy."""
+    from transformers import CLIPVisionModelWithProjection, Dinov2WithRegistersModel, SiglipVisionModel
+    specs = [
+        ("hf_clip_vision_projection", CLIPVisionModelWithProjection, lambda o: o.image_embeds,
+         [("tokens_last.npy", -1, False, "last_hidden_state (HF CLIP: before post_layernorm)"),
+          ("tokens_penultimate.npy", -2, False, "hidden_states[-2] (the penultimate layer VLMs read)")]),
+        ("hf_dinov2_registers", Dinov2WithRegistersModel, lambda o: o.pooler_output,
+         [("tokens_last.npy", -1, True, "last_hidden_state (after layernorm)")]),
+        ("hf_siglip_vision", SiglipVisionModel, lambda o: o.pooler_output,
+         [("tokens_last.npy", -1, True, "last_hidden_state (after post_layernorm)")]),
+    ]
+    for name, cls, pooled, files in specs:
+        d = os.path.join(OUT, name)
+        model = cls.from_pretrained(os.path.join(d, "model")).float().eval()
+        x = torch.from_numpy(np.load(os.path.join(d, "input.npy")))
+        with torch.no_grad():
+            o = model(pixel_values=x, output_hidden_states=True)
+        ref = np.load(os.path.join(d, "output.npy"))
+        assert np.abs(pooled(o).numpy() - ref).max() <= 1e-5 * max(1, np.abs(ref).max()), name
+        tokens = []
+        for file, layer, normed, what in files:
+            t = o.last_hidden_state if layer == -1 else o.hidden_states[layer]
+            np.save(os.path.join(d, file), t.numpy().astype(np.float32))
+            tokens.append(dict(file=file, layer=layer, final_norm=normed, what=what))
+        with open(os.path.join(d, "case.json")) as f:
+            case = json.load(f)
+        case["tokens"] = tokens
+        case["tokens_generated_by"] = versions("torch", "transformers")
+        with open(os.path.join(d, "case.json"), "w") as f:
+            json.dump(case, f, indent=2, sort_keys=True)
+
+
 def manifest():
     files = []
     for root, _, names in sorted(os.walk(OUT)):
@@ -417,8 +527,18 @@ def main():
               options=dict(heads=HEADS), **common)
     timm_case("timm_dinov2_reg4", "vit_small_patch14_reg4_dinov2", 83, num_classes=0, output_kind="pooled (token)",
               options=dict(heads=HEADS), dynamic_img_size=True, **common)
+    big_vision_siglip("big_vision_siglip")
+    hidden_states()
     manifest()
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+    # `--add big_vision_siglip hidden_states` runs only those steps (the other cases stay as committed).
+    if len(sys.argv) > 2 and sys.argv[1] == "--add":
+        torch.manual_seed(0)
+        for step in sys.argv[2:]:
+            {"big_vision_siglip": lambda: big_vision_siglip("big_vision_siglip"), "hidden_states": hidden_states}[step]()
+        manifest()
+    else:
+        main()

@@ -11,6 +11,9 @@ import ViTTensor
 struct FamilyCLITests {
     struct Case: Decodable {
         struct Options: Decodable { let heads: Int?; let activation: String? }
+        /// Tokens of a layer as the library returns them (tools/fixtures_families.py `hidden_states`).
+        struct Tokens: Decodable { let file: String; let layer: Int; let final_norm: Bool; let what: String }
+        let tokens: [Tokens]?
         let checkpoint: String
         let options: Options
         let resized: [Int]
@@ -96,6 +99,38 @@ struct FamilyCLITests {
         #expect(relativeError(aa, want) > 1e-3)
         let (_, back) = try Self.run(bin, input, ["--interpolate", "dinov2_offset"])
         #expect(relativeError(back, want) <= logitTolerance)
+    }
+
+    @Test("--features tokens --layer N gives the library's hidden states; the final norm only for the last layer by default",
+          arguments: cases.filter { ((try? FamilyCLITests.load($0))?.tokens ?? []).isEmpty == false })
+    func tokens(_ name: String) throws {
+        let c = try Self.load(name)
+        let dir = "\(Self.root)/\(name)"
+        for t in c.tokens ?? [] {
+            // The default applies the final norm after the last layer only; say otherwise where the library differs.
+            let normFlag = t.final_norm == (t.layer == -1) ? [] : [t.final_norm ? "--final-norm" : "--no-final-norm"]
+            let (r, got) = try Self.run("\(dir)/\(c.checkpoint)", "\(dir)/input.npy",
+                                        Self.flags(c) + ["--features", "tokens", "--layer", "\(t.layer)"] + normFlag)
+            let want = try NpyFile(path: "\(dir)/\(t.file)").tensor
+            #expect(got.count == want.shape.reduce(1, *))
+            let err = relativeError(got, want.floats())
+            #expect(err <= logitTolerance, "\(name) \(t.what): relative error \(err)")
+            #expect(r.stdout.contains("tokens \(Shape.describe(want.shape))"), "stdout: \(r.stdout)")
+            #expect(r.stderr.contains(t.final_norm ? "final norm applied" : "final norm not applied"), "stderr: \(r.stderr)")
+        }
+    }
+
+    @Test("--layer out of range, 0, or without --features tokens is refused")
+    func badLayer() throws {
+        let dir = "\(Self.root)/hf_dinov2"
+        for (flags, words) in [(["--features", "tokens", "--layer", "3"], "2 blocks"),
+                               (["--features", "tokens", "--layer", "-3"], "2 blocks"),
+                               (["--features", "tokens", "--layer", "0"], "counts from 1"),
+                               (["--layer", "1"], "only with --features tokens")] {
+            let r = try runTool("vit-run", ["\(dir)/model", "--input", "\(dir)/input.npy"] + flags)
+            #expect(r.status != 0)
+            #expect(r.stderr.contains(words), "\(flags): \(r.stderr)")
+        }
     }
 
     @Test("a bad --interpolate rule is refused with the list of rules")
