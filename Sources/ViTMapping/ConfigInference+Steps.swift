@@ -217,7 +217,7 @@ extension ConfigInference {
     static func mlpActivation(_ m: BoundModel, packedGLU: Bool, mlpDim: Int, facts: MetadataFacts, options: MappingOptions,
                               notes: inout [String]) -> ViTConfig.Activation {
         if let a = options.activation {
-            notes.append("activation \(a.rawValue) from --act")
+            notes.append("activation \(a.rawValue) from --activation")
             return a
         }
         if packedGLU {
@@ -228,10 +228,18 @@ extension ConfigInference {
             if f.value != .gelu { notes.append("activation \(f.value.rawValue) from \(f.key)") }
             return f.value
         }
+        if isBigVisionSigLIP(m) {
+            notes.append("GELU with the tanh approximation: big_vision's nn.gelu, as SigLIP was trained (HF gelu_pytorch_tanh); "
+                         + "pass --activation gelu for the output of timm's SigLIP v1 archs, which use exact GELU")
+            return .geluTanh
+        }
         let traits = m.dialect.traits
         if let r = traits.activationReason { notes.append(r) }
         return traits.activation
     }
+
+    /// A big_vision model with a MAP head: SigLIP's image tower.
+    static func isBigVisionSigLIP(_ m: BoundModel) -> Bool { m.dialect.convention == .bigVision && m.has(.poolLatent) }
 
     /// Step 7: the classifier's sizes.
     static func classifier(_ m: BoundModel) throws -> Classifier {

@@ -62,8 +62,9 @@ enum ConfigInference {
             patchNormPost: m.has(.patchNorm(.weight)), layerNormEps: eps, numClasses: head.numClasses, labels: labels,
             activation: activation, headBias: !(head.numClasses > 0 && !m.has(.head(.bias))),
             registersAfterPosEmbed: grid.registersAfterPosEmbed, poolMlpHiddenDim: poolMlp,
-            posEmbedRule: prefix.registers > 0 ? m.dialect.traits.posEmbedRuleWithRegisters : m.dialect.traits.posEmbedRule,
-            family: facts.family ?? m.dialect.traits.family)
+            posEmbedRule: isBigVisionSigLIP(m) ? .bilinear
+                : prefix.registers > 0 ? m.dialect.traits.posEmbedRuleWithRegisters : m.dialect.traits.posEmbedRule,
+            family: facts.family ?? (isBigVisionSigLIP(m) ? "SigLIP (big_vision)" : m.dialect.traits.family))
         do { try config.validate() } catch let e as ViTConfigError { throw MappingError.invalidConfig(file: m.file, error: e) }
         return Inferred(config: config, headsSource: headsSource, configSource: nil, notes: notes, patch: patch)
     }
