@@ -32,6 +32,7 @@ public enum ViTMapper {
     ///   and values neither the file nor the options give.
     public static func plan(_ infos: [TensorInfo], context: SourceContext, options: MappingOptions = MappingOptions()) throws -> MappingResult {
         let file = context.file
+        try UnsupportedFamilies.check(infos, context: context)
         let facts = try MetadataFacts.read(context)
         let selection = try select(infos, context: context, forced: options.convention, options: options)
         let bound = try BoundModel(selection.assignment, file: file)

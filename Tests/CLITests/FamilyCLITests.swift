@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ViTNumpy
+import ViTSafetensors
 import ViTTensor
 
 /// The model-family checkpoints (fixtures/families, tools/fixtures_families.py) through the tools: vit-run's
@@ -149,5 +150,27 @@ struct FamilyCLITests {
         let r = try runTool("vit-run", ["\(Self.root)/dinov2_original/model.pth", "--input", dir + "/x.npy", "--heads", "4"])
         #expect(r.status != 0)
         #expect(r.stderr.contains("18x18") || r.stderr.contains("do not tile"), "stderr: \(r.stderr)")
+    }
+
+    @Test("a BEiT checkpoint is refused by vit-run, vit-convert and vit-summary naming the family, the tensor and why")
+    func refusedFamily() throws {
+        let dir = makeTempFolder()
+        let model = dir + "/beit.safetensors"
+        func t(_ shape: [Int]) throws -> Tensor { try Tensor(shape: shape, float32: [Float](repeating: 0.25, count: shape.reduce(1, *))) }
+        try SafetensorsWriter.write(tensors: [
+            ("cls_token", try t([1, 1, 8])), ("patch_embed.proj.weight", try t([8, 3, 4, 4])), ("patch_embed.proj.bias", try t([8])),
+            ("blocks.0.attn.qkv.weight", try t([24, 8])), ("blocks.0.attn.relative_position_bias_table", try t([52, 2])),
+        ], to: model)
+        let images = try Tensor(shape: [1, 3, 16, 16], float32: [Float](repeating: 0.1, count: 768))
+        try NpyFile.write(images, to: dir + "/x.npy")
+        for (tool, args) in [("vit-run", [model, "--input", dir + "/x.npy"]), ("vit-convert", [model, dir + "/out.bin"]),
+                             ("vit-summary", [model])] {
+            let r = try runTool(tool, args)
+            #expect(r.status != 0, "\(tool)")
+            #expect(r.stderr.contains("BEiT") && r.stderr.contains("blocks.0.attn.relative_position_bias_table")
+                    && r.stderr.contains("relative position bias"), "\(tool): \(r.stderr)")
+            #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Stack dump"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out.bin"))
     }
 }
