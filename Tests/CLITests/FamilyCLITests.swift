@@ -19,6 +19,10 @@ struct FamilyCLITests {
         let options: Options
         let resized: [Int]
         let output: String
+        let convention: String
+        let parameter_count: Int
+        let library_parameter_count: Int
+        let mask_token_parameters: Int
     }
 
     static let root = fixture("families")
@@ -172,5 +176,47 @@ struct FamilyCLITests {
             #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Stack dump"))
         }
         #expect(!FileManager.default.fileExists(atPath: dir + "/out.bin"))
+    }
+
+    /// What vit-summary's features line must say for each family (the rest of the line may say more).
+    static let expectedFeatures: [String: [String]] = [
+        "hf_siglip_vision": ["GELU (tanh approximation)", "MAP attention-pool head", "run-time resize bicubic "],
+        "big_vision_siglip": ["GELU (tanh approximation)", "MAP attention-pool head", "run-time resize bilinear"],
+        "timm_siglip_map": ["MAP attention-pool head", "run-time resize bicubic_antialias"],
+        "openclip_quickgelu": ["QuickGELU", "norm_pre", "projection head to 24, no bias"],
+        "hf_clip_vision_projection": ["QuickGELU", "norm_pre", "projection head to 24, no bias"],
+        "hf_clip_model": ["QuickGELU", "norm_pre", "projection head to 24, no bias"],
+        "timm_clip_quickgelu": ["QuickGELU", "norm_pre", "output: 24 logits"],
+        "dinov2_original": ["layer scale", "run-time resize dinov2_offset"],
+        "dinov2_original_registers": ["4 register tokens (inserted after the position embedding", "layer scale",
+                                      "run-time resize bicubic_antialias"],
+        "dinov2_original_swiglu_chunked_teacher": ["SwiGLU", "layer scale"],
+        "hf_dinov2": ["layer scale", "run-time resize bicubic "],
+        "hf_dinov2_registers": ["4 register tokens (inserted after the position embedding", "run-time resize bicubic_antialias"],
+        "hf_dinov2_swiglu_bf16": ["SwiGLU", "layer scale"],
+        "timm_dinov2_reg4": ["4 register tokens (no position embedding on prefix tokens)", "layer scale"],
+        "hf_deit_teacher": ["distillation token", "output: 10 logits"],
+        "hf_mae_pretraining": ["activation GELU (erf)", "output: the 32-wide embedding (pool token)"],
+    ]
+
+    @Test("vit-summary names the family and its features, and counts the library's parameters (mask token said)",
+          arguments: cases)
+    func summary(_ name: String) throws {
+        let c = try Self.load(name)
+        let dir = "\(Self.root)/\(name)"
+        let r = try runTool("vit-summary", ["\(dir)/\(c.checkpoint)"] + Self.flags(c))
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let digits = Array(String(c.parameter_count))
+        let grouped = String(digits.enumerated().flatMap { i, ch in (i > 0 && (digits.count - i) % 3 == 0 ? [","] : []) + [ch] })
+        #expect(r.stdout.contains("Total params: \(grouped)\n"), "\(name): expected \(c.parameter_count)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        let family = try #require(lines.first { $0.hasPrefix("family: ") })
+        if c.convention != "timm" { #expect(!family.contains("not recorded"), "\(name): \(family)") }
+        let features = try #require(lines.first { $0.hasPrefix("features: ") })
+        for words in Self.expectedFeatures[name] ?? [] { #expect(features.contains(words), "\(name): \(features)") }
+        #expect(c.library_parameter_count - c.parameter_count == c.mask_token_parameters)
+        if c.mask_token_parameters > 0 {
+            #expect(r.stdout.contains("its \(c.mask_token_parameters) parameters are not counted here"), "\(name)")
+        }
     }
 }
