@@ -254,6 +254,11 @@ extension ConfigInference {
     static func layerNormEps(_ m: BoundModel, facts: MetadataFacts, options: MappingOptions, notes: inout [String]) -> Double {
         if let e = options.layerNormEps { notes.append("LayerNorm eps \(e) from --eps"); return e }
         if let e = facts.eps { notes.append("LayerNorm eps \(e.value) from \(e.key)"); return e.value }
+        if m.dialect.convention == .timm && m.has(.normPre(.weight)) {
+            // timm builds norm_pre (`pre_norm=True`) only in its CLIP archs, all with `partial(LayerNorm, eps=1e-5)`.
+            notes.append("LayerNorm eps 1e-05 assumed: timm's CLIP archs (the ViTs with norm_pre) use eps 1e-5")
+            return 1e-5
+        }
         let traits = m.dialect.traits
         notes.append("LayerNorm eps \(traits.eps) assumed: \(traits.epsReason)")
         return traits.eps
