@@ -219,4 +219,22 @@ struct FamilyCLITests {
             #expect(r.stdout.contains("its \(c.mask_token_parameters) parameters are not counted here"), "\(name)")
         }
     }
+
+    /// fvcore 0.1.5 on the same networks built in timm 1.0.31 with `set_fused_attn(False)` (a MAP-pooled SigLIP:
+    /// `class_token=False, global_pool='map'`; a SwiGLU DINOv2: `mlp_layer=SwiGLUPacked`, fc1 96), batch 1 at 16 px:
+    /// FlopCountAnalysis and ActivationCountAnalysis totals.
+    static let fvcore: [(name: String, macs: Int, activations: Int)] = [
+        ("timm_siglip_map", 372_384, 12_032), ("hf_dinov2_swiglu_bf16", 371_104, 12_616),
+    ]
+
+    @Test("vit-summary's MACs and activations for the MAP head and SwiGLU equal fvcore's on the timm model",
+          arguments: fvcore.map(\.name))
+    func summaryCompute(_ name: String) throws {
+        let want = try #require(Self.fvcore.first { $0.name == name })
+        let c = try Self.load(name)
+        let r = try runTool("vit-summary", ["\(Self.root)/\(name)/\(c.checkpoint)", "--json"] + Self.flags(c))
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stdout.contains("\"macs\" : \(want.macs)") || r.stdout.contains("\"macs\":\(want.macs)"), "\(r.stdout.prefix(600))")
+        #expect(r.stdout.contains("\"activations\" : \(want.activations)") || r.stdout.contains("\"activations\":\(want.activations)"))
+    }
 }

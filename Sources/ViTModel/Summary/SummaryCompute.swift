@@ -72,13 +72,14 @@ struct SummaryCompute {
         var matmul = blocks * two * b * n * n * a
         // timm AttentionPoolLatent over the patch tokens: q of the latent, kv of every patch, one query's
         // attention, proj, its MLP on the latent, and one LayerNorm.
-        var poolOutputs = lift(0), poolNorm = lift(0)
+        var poolOutputs = lift(0), poolNorm = lift(0), poolAttention = lift(0)
         if c.globalPool == .map, let phInt = c.poolMlpHiddenDim {
             let ph = lift(phInt)
             linear += b * (d * d + g * d * two * d + d * d + d * ph + ph * d)
             matmul += two * b * g * d
             poolOutputs = b * (d + g * two * d + d + ph + d)
             poolNorm = b * d
+            poolAttention = b * (h * g + d)  // the latent's scores over the patches, and its weighted values
         }
         var normElements = blocks * two * b * n * d
         if c.patchNormPre { normElements += b * g * v }
@@ -92,7 +93,7 @@ struct SummaryCompute {
         outputs += blocks * b * n * (three * a + d + fc1 + d) + poolOutputs
         outputs += b * headTokens * pre
         outputs += headTokens * b * k
-        let attentionOutputs = blocks * b * (h * n * n + n * a)
+        let attentionOutputs = blocks * b * (h * n * n + n * a) + poolAttention
         return (conv, linear, matmul, five * normElements, outputs, attentionOutputs)
     }
 }
