@@ -22,7 +22,9 @@ struct VitRun: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vit-run",
         abstract: "Run a ViT checkpoint on a batch of images (float32 NCHW .npy) and print the top classes.",
-        discussion: "MODEL is any checkpoint ViTKit reads: \(CheckpointFormat.readableDescription).")
+        discussion: "MODEL is any checkpoint ViTKit reads: \(CheckpointFormat.readableDescription). Images of another "
+            + "size than the checkpoint's (a whole number of patches) run with the position embedding interpolated as "
+            + "the source library does at run time (--interpolate chooses another rule).")
 
     @Argument(help: "The checkpoint (a file or a folder).") var model: String
     @Option(help: "Images: float32 NCHW .npy (v1-v3, little-endian, C order), already normalised.") var input: String
