@@ -215,6 +215,30 @@ def openclip(name, quickgelu=True):
                note="heads are not in the file (width/64 would give 0): --heads 4")
 
 
+def openclip_timm_trunk(name):
+    """open_clip's SigLIP layout (`CustomTextCLIP` with a timm trunk: `visual.trunk.<timm names>`, MAP pool, no
+    projection; text tower under `text.`), as `ViT-B-16-SigLIP.json` builds it, with the trunk swapped for a tiny
+    timm SigLIP of the same arch (timm's default erf GELU, as open_clip runs it)."""
+    import timm
+    from open_clip.model import CustomTextCLIP
+    model = CustomTextCLIP(
+        embed_dim=D, init_logit_bias=-10,
+        vision_cfg=dict(image_size=IMG, timm_model_name="vit_base_patch16_siglip_224", timm_model_pretrained=False,
+                        timm_pool="map", timm_proj="none"),
+        text_cfg=dict(context_length=8, vocab_size=64, width=16, heads=2, layers=1, no_causal_mask=True,
+                      proj_bias=True, pool_type="last"))
+    model.visual.trunk = timm.create_model("vit_base_patch16_siglip_224", pretrained=False, img_size=IMG,
+                                           patch_size=PATCH, embed_dim=D, depth=DEPTH, num_heads=HEADS,
+                                           mlp_ratio=MLP // D, num_classes=0, global_pool="map")
+    randomize(model, 63)
+    d = fresh(name)
+    torch.save(model.state_dict(), os.path.join(d, "open_clip_pytorch_model.bin"))
+    write_case(name, convention="timm", family="SigLIP (open_clip, timm trunk)", checkpoint="open_clip_pytorch_model.bin",
+               output_kind="encode_image", params=count(model.visual), run=lambda x: model.encode_image(x),
+               options=dict(heads=HEADS), libraries=("torch", "open_clip", "timm"),
+               note="visual.trunk.* are timm names; the text tower (text.*) and logit_scale/bias are dropped")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # timm
 
@@ -528,6 +552,7 @@ def main():
     timm_case("timm_dinov2_reg4", "vit_small_patch14_reg4_dinov2", 83, num_classes=0, output_kind="pooled (token)",
               options=dict(heads=HEADS), dynamic_img_size=True, **common)
     big_vision_siglip("big_vision_siglip")
+    openclip_timm_trunk("openclip_siglip_timm_trunk")
     hidden_states()
     manifest()
 
@@ -538,7 +563,8 @@ if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--add":
         torch.manual_seed(0)
         for step in sys.argv[2:]:
-            {"big_vision_siglip": lambda: big_vision_siglip("big_vision_siglip"), "hidden_states": hidden_states}[step]()
+            {"big_vision_siglip": lambda: big_vision_siglip("big_vision_siglip"), "hidden_states": hidden_states,
+             "openclip_siglip_timm_trunk": lambda: openclip_timm_trunk("openclip_siglip_timm_trunk")}[step]()
         manifest()
     else:
         main()

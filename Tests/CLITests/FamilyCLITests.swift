@@ -183,6 +183,7 @@ struct FamilyCLITests {
         "hf_siglip_vision": ["GELU (tanh approximation)", "MAP attention-pool head", "run-time resize bicubic "],
         "big_vision_siglip": ["GELU (tanh approximation)", "MAP attention-pool head", "run-time resize bilinear"],
         "timm_siglip_map": ["MAP attention-pool head", "run-time resize bicubic_antialias"],
+        "openclip_siglip_timm_trunk": ["activation GELU (erf)", "MAP attention-pool head", "run-time resize bicubic_antialias"],
         "openclip_quickgelu": ["QuickGELU", "norm_pre", "projection head to 24, no bias"],
         "hf_clip_vision_projection": ["QuickGELU", "norm_pre", "projection head to 24, no bias"],
         "hf_clip_model": ["QuickGELU", "norm_pre", "projection head to 24, no bias"],

@@ -25,6 +25,20 @@ struct InferenceTests {
         }
     }
 
+    @Test("open_clip timm trunk: visual.trunk.* are timm names, visual.head.proj a bias-free projection, the text tower dropped")
+    func openCLIPTrunk() throws {
+        let c = ViTConfig(imageSize: [8, 8], patchSize: [4, 4], embedDim: 24, depth: 1, numHeads: 2, normPre: true,
+                          patchBias: false, layerNormEps: 1e-5, numClasses: 16, headBias: false, family: "open_clip (timm trunk)")
+        var s = Synthetic(c).timm()
+        s.entries = s.entries.map { ($0.0 == "head.weight" ? "visual.head.proj.weight" : "visual.trunk." + $0.0, $0.1) }
+        s.add("text.token_embedding.weight", Values(shape: [8, 4], data: [Float](repeating: 0.1, count: 32)))
+        s.add("logit_scale", Values(shape: [], data: [2.3]))
+        let r = try plan(s, MappingOptions(heads: 2))
+        #expect(r.report.dialect == "open_clip timm trunk (visual.trunk.*)")
+        #expect(r.config == c)
+        #expect(r.report.notes.contains { $0.hasPrefix("dropped 2 tensor(s): text tower") })
+    }
+
     @Test("heads: head dim 64 is assumed and reported when nothing records them")
     func assumedHeads() throws {
         let c = ViTConfig(imageSize: [8, 8], patchSize: [4, 4], embedDim: 128, depth: 1, numHeads: 2, numClasses: 2)

@@ -117,4 +117,19 @@ extension Dialect {
         traits: Traits(eps: 1e-6, epsReason: "DINOv2's LayerNorm eps 1e-6", preLogitsActivation: .tanh,
                        pooling: .classTokenElseMean, allowsNoEmbedClass: false, posEmbedRule: .dinov2Offset,
                        posEmbedRuleWithRegisters: .bicubicAntialias, family: "DINOv2 (facebookresearch)"))
+
+    /// open_clip models on a timm trunk (SigLIP `ViT-*-SigLIP*`, and any `timm_model_name` tower): `visual.trunk.` +
+    /// timm's own names, an optional projection `visual.head.proj` (a Linear, bias only with `timm_proj_bias`); the
+    /// text tower (`text.*`, or the top-level OpenAI text names) and `logit_scale`/`logit_bias` are dropped with a
+    /// note. The trunk is a timm model, so timm's traits hold (its SigLIP archs run exact GELU, as open_clip does).
+    static let openCLIPTimmTrunk = Dialect(
+        convention: .timm, name: "open_clip timm trunk (visual.trunk.*)", names: .tensorNames,
+        rules: Dialect.timm.rules.map { Rule("visual.trunk." + $0.pattern.text, $0.part, $0.layout) }
+            + Rule.layer("visual.head.proj", Part.head)
+            + ["text.{*}", "token_embedding.weight", "positional_embedding", "transformer.{*}", "ln_final.{*}",
+               "text_projection", "text_projection.weight", "text_projection.bias", "logit_scale", "logit_bias", "attn_mask"]
+                .map { Rule($0, .dropped("text tower (text.* or token_embedding, transformer.*, ln_final, text_projection) and logit_scale/bias")) },
+        sequentials: [],
+        traits: Traits(eps: 1e-6, epsReason: "timm's LayerNorm eps 1e-6 (the trunk is a timm model)", preLogitsActivation: .tanh,
+                       pooling: .timm, allowsNoEmbedClass: true, family: "open_clip (timm trunk)"))
 }
