@@ -38,6 +38,8 @@ def inexpressible(c):
         reasons.append(f"MLP width {c['mlp_hidden_dim']} is not int(embed_dim * mlp_ratio) for any float ratio")
     if c.get("global_pool") == "token" and not c.get("class_token"):
         reasons.append("token pooling without a class token")
+    if c.get("global_pool") == "token_avg":
+        reasons.append("a classifier over concat(class token, patch mean) (transformers' Dinov2ForImageClassification)")
     if c.get("registers_after_pos_embed"):
         reasons.append("registers inserted after a position embedding that covers the class token (timm folds the "
                        "class row into cls_token instead: vit_*_reg4_dinov2)")

@@ -131,6 +131,21 @@ def hf_dinov2(name, registers=0, swiglu=False, bf16=False):
                                                       else "bicubic without antialias (Dinov2)"))
 
 
+def hf_dinov2_classifier(name):
+    """`Dinov2WithRegistersForImageClassification`: a Linear over concat(class token, mean of the patch tokens),
+    registers excluded (transformers' own forward)."""
+    from transformers import Dinov2WithRegistersConfig, Dinov2WithRegistersForImageClassification
+    model = Dinov2WithRegistersForImageClassification(Dinov2WithRegistersConfig(
+        hidden_size=D, num_hidden_layers=DEPTH, num_attention_heads=HEADS, mlp_ratio=MLP // D, image_size=IMG,
+        patch_size=PATCH, layerscale_value=0.5, num_register_tokens=4, num_labels=5))
+    randomize(model, 17)
+    d = fresh(name)
+    model.save_pretrained(os.path.join(d, "model"))
+    write_case(name, convention="hf", family="DINOv2 (classification)", checkpoint="model", output_kind="logits",
+               params=count(model), run=lambda x: model(pixel_values=x).logits, mask_token=D,
+               libraries=("torch", "transformers"), note="classifier over concat(cls, mean of patch tokens)")
+
+
 def hf_clip(name, whole=False):
     from transformers import CLIPConfig, CLIPModel, CLIPVisionConfig, CLIPVisionModelWithProjection, CLIPTextConfig
     vc = dict(hidden_size=D, num_hidden_layers=DEPTH, num_attention_heads=HEADS, intermediate_size=MLP,
@@ -553,6 +568,7 @@ def main():
               options=dict(heads=HEADS), dynamic_img_size=True, **common)
     big_vision_siglip("big_vision_siglip")
     openclip_timm_trunk("openclip_siglip_timm_trunk")
+    hf_dinov2_classifier("hf_dinov2_registers_classifier")
     hidden_states()
     manifest()
 
@@ -564,7 +580,8 @@ if __name__ == "__main__":
         torch.manual_seed(0)
         for step in sys.argv[2:]:
             {"big_vision_siglip": lambda: big_vision_siglip("big_vision_siglip"), "hidden_states": hidden_states,
-             "openclip_siglip_timm_trunk": lambda: openclip_timm_trunk("openclip_siglip_timm_trunk")}[step]()
+             "openclip_siglip_timm_trunk": lambda: openclip_timm_trunk("openclip_siglip_timm_trunk"),
+             "hf_dinov2_registers_classifier": lambda: hf_dinov2_classifier("hf_dinov2_registers_classifier")}[step]()
         manifest()
     else:
         main()

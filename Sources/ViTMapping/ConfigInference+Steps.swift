@@ -186,6 +186,13 @@ extension ConfigInference {
             if let f = try m.canonicalShape(Role(.poolFc1(.weight)), patch: nil), f.count == 2 { poolMlp = f[0] }
             return (.map, poolMlp)
         }
+        if classToken, m.dialect.name == Dialect.huggingFaceDinov2.name,
+           let head = try m.canonicalShape(Role(.head(.weight)), patch: nil), head.count == 2,
+           let pos = try m.canonicalShape(Role(.posEmbed), patch: nil), let d = pos.last, head[1] == 2 * d {
+            notes.append("classifier over concat(class token, mean of patch tokens) (\(head[1]) = 2 × \(d) inputs), "
+                         + "as transformers' Dinov2ForImageClassification")
+            return (.tokenAvg, nil)
+        }
         return (ruledPooling(m, classToken: classToken, facts: facts, notes: &notes), nil)
     }
 

@@ -195,6 +195,8 @@ struct FamilyCLITests {
         "hf_dinov2": ["layer scale", "run-time resize bicubic "],
         "hf_dinov2_registers": ["4 register tokens (inserted after the position embedding", "run-time resize bicubic_antialias"],
         "hf_dinov2_swiglu_bf16": ["SwiGLU", "layer scale"],
+        "hf_dinov2_registers_classifier": ["4 register tokens (inserted after the position embedding",
+                                           "pool: class token + mean of patch tokens (64 features)", "output: 5 logits"],
         "timm_dinov2_reg4": ["4 register tokens (no position embedding on prefix tokens)", "layer scale"],
         "hf_deit_teacher": ["distillation token", "output: 10 logits"],
         "hf_mae_pretraining": ["activation GELU (erf)", "output: the 32-wide embedding (pool token)"],

@@ -49,6 +49,7 @@ public func describeFeatures(_ c: ViTConfig) -> String {
     if c.normPre { parts.append("norm_pre") }
     if c.globalPool == .map { parts.append("MAP attention-pool head (MLP \(c.poolMlpHiddenDim ?? 0))") }
     if c.distilled { parts.append("distillation token (output: mean of both heads)") }
+    if c.globalPool == .tokenAvg { parts.append("pool: class token + mean of patch tokens (\(c.featureDim) features)") }
     if c.numClasses > 0 {
         parts.append(c.headBias ? "output: \(c.numClasses) logits" : "output: projection head to \(c.numClasses), no bias (CLIP image embedding)")
     } else {

@@ -4,26 +4,29 @@
 extension Dialect {
     /// Hugging Face `Dinov2Model` / `Dinov2WithRegistersModel` as `save_pretrained` writes them (legacy names,
     /// families.md 0.1), and the 5.x in-memory names (`q_proj`…, `gate_proj`/`up_proj` are not packed and not read).
-    /// `Dinov2ForImageClassification` adds the prefix `dinov2.`.
+    /// `Dinov2ForImageClassification` adds the prefix `dinov2.` (`dinov2_with_registers.` with registers) and a `classifier` over concat(class token, mean of
+    /// patch tokens) (pool `token_avg`).
     static let huggingFaceDinov2 = Dialect(
         convention: .hf, name: "transformers Dinov2 (save_pretrained names)", names: .tensorNames,
-        rules: [Rule("{dinov2.|}embeddings.cls_token", .clsToken),
-                Rule("{dinov2.|}embeddings.position_embeddings", .posEmbed),
-                Rule("{dinov2.|}embeddings.register_tokens", .regToken),
-                Rule("{dinov2.|}embeddings.mask_token", .dropped("mask token (masked image modelling only)"))]
-        + Rule.layer("{dinov2.|}embeddings.patch_embeddings.projection", Part.patchProj)
-        + Rule.layer("{dinov2.|}encoder.layer.{i}.norm1", Part.norm1)
-        + Rule.layer("{dinov2.|}encoder.layer.{i}.attention.{attention.query|q_proj}", Part.q)
-        + Rule.layer("{dinov2.|}encoder.layer.{i}.attention.{attention.key|k_proj}", Part.k)
-        + Rule.layer("{dinov2.|}encoder.layer.{i}.attention.{attention.value|v_proj}", Part.v)
-        + Rule.layer("{dinov2.|}encoder.layer.{i}.attention.{output.dense|o_proj}", Part.proj)
-        + [Rule("{dinov2.|}encoder.layer.{i}.layer_scale1.lambda1", .ls1),
-           Rule("{dinov2.|}encoder.layer.{i}.layer_scale2.lambda1", .ls2)]
-        + Rule.layer("{dinov2.|}encoder.layer.{i}.norm2", Part.norm2)
+        rules: [Rule("{dinov2.|dinov2_with_registers.|}embeddings.cls_token", .clsToken),
+                Rule("{dinov2.|dinov2_with_registers.|}embeddings.position_embeddings", .posEmbed),
+                Rule("{dinov2.|dinov2_with_registers.|}embeddings.register_tokens", .regToken),
+                Rule("{dinov2.|dinov2_with_registers.|}embeddings.mask_token", .dropped("mask token (masked image modelling only)"))]
+        + Rule.layer("{dinov2.|dinov2_with_registers.|}embeddings.patch_embeddings.projection", Part.patchProj)
+        + Rule.layer("{dinov2.|dinov2_with_registers.|}encoder.layer.{i}.norm1", Part.norm1)
+        + Rule.layer("{dinov2.|dinov2_with_registers.|}encoder.layer.{i}.attention.{attention.query|q_proj}", Part.q)
+        + Rule.layer("{dinov2.|dinov2_with_registers.|}encoder.layer.{i}.attention.{attention.key|k_proj}", Part.k)
+        + Rule.layer("{dinov2.|dinov2_with_registers.|}encoder.layer.{i}.attention.{attention.value|v_proj}", Part.v)
+        + Rule.layer("{dinov2.|dinov2_with_registers.|}encoder.layer.{i}.attention.{output.dense|o_proj}", Part.proj)
+        + [Rule("{dinov2.|dinov2_with_registers.|}encoder.layer.{i}.layer_scale1.lambda1", .ls1),
+           Rule("{dinov2.|dinov2_with_registers.|}encoder.layer.{i}.layer_scale2.lambda1", .ls2)]
+        + Rule.layer("{dinov2.|dinov2_with_registers.|}encoder.layer.{i}.norm2", Part.norm2)
         // Plain MLP, or SwiGLU packed (`weights_in` = [gate; value], gate first) as the original `w12`.
-        + Rule.layer("{dinov2.|}encoder.layer.{i}.mlp.{fc1|weights_in}", Part.fc1)
-        + Rule.layer("{dinov2.|}encoder.layer.{i}.mlp.{fc2|weights_out}", Part.fc2)
-        + Rule.layer("{dinov2.|}layernorm", Part.norm),
+        + Rule.layer("{dinov2.|dinov2_with_registers.|}encoder.layer.{i}.mlp.{fc1|weights_in}", Part.fc1)
+        + Rule.layer("{dinov2.|dinov2_with_registers.|}encoder.layer.{i}.mlp.{fc2|weights_out}", Part.fc2)
+        + Rule.layer("{dinov2.|dinov2_with_registers.|}layernorm", Part.norm)
+        // Dinov2ForImageClassification: a Linear over concat(class token, mean of patch tokens).
+        + Rule.layer("classifier", Part.head),
         sequentials: [],
         traits: Traits(eps: 1e-6, epsReason: "DINOv2's LayerNorm eps 1e-6", preLogitsActivation: .tanh,
                        pooling: .classTokenElseMean, allowsNoEmbedClass: false, posEmbedRule: .bicubic,
