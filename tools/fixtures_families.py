@@ -494,6 +494,36 @@ def big_vision_siglip(name):
 # Hidden states (the tokens of a layer), read by the libraries from the checkpoints already in the fixture folders
 
 
+def resized_outputs():
+    """Adds input_24.npy / output_24.npy to HF cases that interpolate at run time only when asked
+    (`interpolate_pos_encoding=True`: bicubic, no antialias): CLIP (class row kept), SigLIP (no prefix row) and
+    DeiT with teacher (class and distillation rows kept). Each model is loaded from its fixture folder; its output
+    at the native size is first checked against output.npy."""
+    from transformers import CLIPVisionModelWithProjection, DeiTForImageClassificationWithTeacher, SiglipVisionModel
+    specs = [("hf_clip_vision_projection", CLIPVisionModelWithProjection, lambda o: o.image_embeds),
+             ("hf_siglip_vision", SiglipVisionModel, lambda o: o.pooler_output),
+             ("hf_deit_teacher", DeiTForImageClassificationWithTeacher, lambda o: o.logits)]
+    for name, cls, out in specs:
+        d = os.path.join(OUT, name)
+        model = cls.from_pretrained(os.path.join(d, "model")).float().eval()
+        with torch.no_grad():
+            ref = np.load(os.path.join(d, "output.npy"))
+            y = out(model(pixel_values=torch.from_numpy(np.load(os.path.join(d, "input.npy"))))).numpy()
+            assert np.abs(y - ref).max() <= 1e-5 * max(1, np.abs(ref).max()), name
+            px = 24
+            xr = images(zlib.crc32(name.encode()) % 1000 + px, px)
+            yr = out(model(pixel_values=xr, interpolate_pos_encoding=True))
+        np.save(os.path.join(d, f"input_{px}.npy"), xr.numpy().astype(np.float32))
+        np.save(os.path.join(d, f"output_{px}.npy"), yr.numpy().astype(np.float32))
+        with open(os.path.join(d, "case.json")) as f:
+            case = json.load(f)
+        case["resized"] = [px]
+        case["resized_note"] = "output_24: interpolate_pos_encoding=True (bicubic, no antialias)"
+        case["resized_generated_by"] = versions("torch", "transformers")
+        with open(os.path.join(d, "case.json"), "w") as f:
+            json.dump(case, f, indent=2, sort_keys=True)
+
+
 def hidden_states():
     """Adds tokens_*.npy to a few cases: what `vit-run --features tokens --layer N` must give. Each model is
     loaded from its fixture folder by its library, whose output is first checked against output.npy."""
@@ -570,6 +600,7 @@ def main():
     openclip_timm_trunk("openclip_siglip_timm_trunk")
     hf_dinov2_classifier("hf_dinov2_registers_classifier")
     hidden_states()
+    resized_outputs()
     manifest()
 
 
@@ -580,6 +611,7 @@ if __name__ == "__main__":
         torch.manual_seed(0)
         for step in sys.argv[2:]:
             {"big_vision_siglip": lambda: big_vision_siglip("big_vision_siglip"), "hidden_states": hidden_states,
+             "resized_outputs": resized_outputs,
              "openclip_siglip_timm_trunk": lambda: openclip_timm_trunk("openclip_siglip_timm_trunk"),
              "hf_dinov2_registers_classifier": lambda: hf_dinov2_classifier("hf_dinov2_registers_classifier")}[step]()
         manifest()
