@@ -55,6 +55,9 @@ struct VitRun: ParsableCommand {
         if features != .tokens && (layer != nil || finalNorm != nil) {
             throw ValidationError("--layer and --final-norm/--no-final-norm apply only with --features tokens")
         }
+        if features == .tokens && repetitions != nil {
+            throw ValidationError("--repeat times the model's output; it does not apply with --features tokens")
+        }
         if layer == 0 { throw ValidationError("--layer counts from 1 (or from the end: -1 last, -2 penultimate); 0 is no layer") }
     }
 

@@ -125,13 +125,14 @@ struct FamilyCLITests {
         }
     }
 
-    @Test("--layer out of range, 0, or without --features tokens is refused")
+    @Test("--layer out of range, 0, or without --features tokens, and --repeat with tokens, are refused")
     func badLayer() throws {
         let dir = "\(Self.root)/hf_dinov2"
         for (flags, words) in [(["--features", "tokens", "--layer", "3"], "2 blocks"),
                                (["--features", "tokens", "--layer", "-3"], "2 blocks"),
                                (["--features", "tokens", "--layer", "0"], "counts from 1"),
-                               (["--layer", "1"], "only with --features tokens")] {
+                               (["--layer", "1"], "only with --features tokens"),
+                               (["--features", "tokens", "--repeat", "2"], "does not apply with --features tokens")] {
             let r = try runTool("vit-run", ["\(dir)/model", "--input", "\(dir)/input.npy"] + flags)
             #expect(r.status != 0)
             #expect(r.stderr.contains(words), "\(flags): \(r.stderr)")
