@@ -179,6 +179,21 @@ def hf_siglip(name):
                libraries=("torch", "transformers"))
 
 
+def hf_siglip_whole(name):
+    """A whole `SiglipModel` (vision tower under `vision_model.`, text tower, logit_scale/bias)."""
+    from transformers import SiglipConfig, SiglipModel
+    vc = dict(hidden_size=D, num_hidden_layers=DEPTH, num_attention_heads=HEADS, intermediate_size=MLP,
+              image_size=IMG, patch_size=PATCH)
+    tc = dict(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32, vocab_size=64,
+              max_position_embeddings=8)
+    model = randomize(SiglipModel(SiglipConfig(text_config=tc, vision_config=vc)), 32)
+    d = fresh(name)
+    model.save_pretrained(os.path.join(d, "model"))
+    write_case(name, convention="hf", family="SigLIP", checkpoint="model", output_kind="vision_model pooler_output (MAP head)",
+               params=count(model.vision_model), run=lambda x: model.vision_model(pixel_values=x).pooler_output,
+               libraries=("torch", "transformers"), note="the text tower is dropped")
+
+
 def hf_deit_teacher(name):
     from transformers import DeiTConfig, DeiTForImageClassificationWithTeacher
     model = randomize(DeiTForImageClassificationWithTeacher(DeiTConfig(
@@ -583,6 +598,7 @@ def main():
     hf_clip("hf_clip_vision_projection")
     hf_clip("hf_clip_model", whole=True)
     hf_siglip("hf_siglip_vision")
+    hf_siglip_whole("hf_siglip_model")
     hf_deit_teacher("hf_deit_teacher")
     hf_mae("hf_mae_pretraining")
     openclip("openclip_quickgelu")
@@ -611,7 +627,7 @@ if __name__ == "__main__":
         torch.manual_seed(0)
         for step in sys.argv[2:]:
             {"big_vision_siglip": lambda: big_vision_siglip("big_vision_siglip"), "hidden_states": hidden_states,
-             "resized_outputs": resized_outputs,
+             "resized_outputs": resized_outputs, "hf_siglip_model": lambda: hf_siglip_whole("hf_siglip_model"),
              "openclip_siglip_timm_trunk": lambda: openclip_timm_trunk("openclip_siglip_timm_trunk"),
              "hf_dinov2_registers_classifier": lambda: hf_dinov2_classifier("hf_dinov2_registers_classifier")}[step]()
         manifest()

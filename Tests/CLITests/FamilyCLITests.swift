@@ -182,6 +182,7 @@ struct FamilyCLITests {
     /// What vit-summary's features line must say for each family (the rest of the line may say more).
     static let expectedFeatures: [String: [String]] = [
         "hf_siglip_vision": ["GELU (tanh approximation)", "MAP attention-pool head", "run-time resize bicubic "],
+        "hf_siglip_model": ["GELU (tanh approximation)", "MAP attention-pool head", "run-time resize bicubic "],
         "big_vision_siglip": ["GELU (tanh approximation)", "MAP attention-pool head", "run-time resize bilinear"],
         "timm_siglip_map": ["MAP attention-pool head", "run-time resize bicubic_antialias"],
         "openclip_siglip_timm_trunk": ["activation GELU (erf)", "MAP attention-pool head", "run-time resize bicubic_antialias"],

@@ -60,7 +60,7 @@ struct FamilyTests {
 
     @Test("the fixture folder holds every family's cases")
     func casesPresent() throws {
-        #expect(Self.cases.count >= 18)
+        #expect(Self.cases.count >= 19)
         let conventions = Set(try Self.cases.map { try Self.load($0).convention })
         #expect(conventions == ["hf", "openai-clip", "dinov2", "timm", "big-vision"])
     }
