@@ -36,6 +36,35 @@ struct RunCLITests {
         #expect(r.stdout.hasPrefix("image 0:"))
     }
 
+    @Test("--precision bf16 stays within 2e-2 of the reference with the same top-1 (bf16 block products)",
+          arguments: cases)
+    func bf16Precision(c: (String, String, [String])) throws {
+        let dir = fixture("conventions/\(c.0)")
+        let out = makeTempFolder() + "/logits.npy"
+        let r = try runTool("vit-run", ["\(dir)/\(c.1)", "--input", "\(dir)/input.npy", "--output", out,
+                                        "--precision", "bf16"] + c.2)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let got = try NpyFile(path: out).tensor.floats()
+        let want = try NpyFile(path: "\(dir)/logits.npy").tensor.floats()
+        #expect(got.count == want.count)
+        #expect(relativeError(got, want) <= 2e-2)
+        let width = want.count / 2
+        for i in 0..<(want.count / width) {
+            let a = Array(got[(i * width)..<((i + 1) * width)]), b = Array(want[(i * width)..<((i + 1) * width)])
+            #expect(a.firstIndex(of: a.max()!) == b.firstIndex(of: b.max()!), "\(c.0) image \(i): top-1 differs")
+        }
+    }
+
+    @Test("an unknown --precision is refused naming the choices")
+    func badPrecision() throws {
+        let dir = fixture("conventions/timm_plain")
+        let r = try runTool("vit-run", ["\(dir)/model.safetensors", "--input", "\(dir)/input.npy", "--heads", "2",
+                                        "--precision", "fp16"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("fp32") && r.stderr.contains("bf16"))
+        #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Stack dump"))
+    }
+
     @Test("the top class printed is the reference's argmax, with the label from config.json")
     func topClass() throws {
         let dir = fixture("conventions/hf_vit_classification")
