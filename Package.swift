@@ -11,7 +11,8 @@ import PackageDescription
 //    ViTRuntime            typed weights and the CPU forward pass (OpenBLAS), kept apart so the
 //                          header-only tools (vit-summary) do not load OpenBLAS
 // 4. ViTMapping            conventions -> canonical timm layout, config inference
-//    ViTConvert            streaming conversion to .bin/.safetensors/.h5 (vit-convert's library)
+//    ViTONNX               the ViT as an ONNX graph (swift-protobuf; generated onnx.proto code committed)
+//    ViTConvert            streaming conversion to .bin/.safetensors/.h5 and export to timm/HF/torchvision/ONNX
 //    ViTInspect            checkpoint statistics and canonical diffs (vit-summary --stats/--diff)
 // 5. executables           vit-run, vit-convert, vit-summary, vit-bench
 let package = Package(
@@ -20,7 +21,7 @@ let package = Package(
     products: [
         .library(name: "ViTKit", targets: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy", "ViTBin",
                                            "ViTZip", "ViTNpz", "ViTTorch", "ViTFormats", "ViTModel", "ViTRuntime", "ViTMapping",
-                                           "ViTConvert", "ViTInspect"]),
+                                           "ViTConvert", "ViTInspect", "ViTONNX"]),
         .executable(name: "vit-run", targets: ["vit-run"]),
         .executable(name: "vit-convert", targets: ["vit-convert"]),
         .executable(name: "vit-summary", targets: ["vit-summary"]),
@@ -28,6 +29,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5",
@@ -51,8 +53,11 @@ let package = Package(
         .target(name: "ViTRuntime", dependencies: ["ViTModel", "ViTTensor", "CBLAS"]),
         .target(name: "ViTMapping", dependencies: ["ViTTensor", "ViTHDF5", "ViTFormats", "ViTModel"]),
 
+        // ONNX export: the ViT graph as protobuf (onnx.proto's Swift code generated once, in Generated/).
+        .target(name: "ViTONNX", dependencies: ["ViTModel", "ViTTensor", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+
         .target(name: "ViTConvert", dependencies: [
-            "ViTMapping", "ViTFormats", "ViTSafetensors", "ViTHDF5", "ViTBin", "ViTModel", "ViTTensor"]),
+            "ViTMapping", "ViTFormats", "ViTSafetensors", "ViTHDF5", "ViTBin", "ViTModel", "ViTTensor", "ViTTorch", "ViTONNX"]),
         .target(name: "ViTInspect", dependencies: ["ViTTensor", "ViTFormats", "ViTModel", "ViTMapping"]),
 
         .target(name: "ViTCLI", dependencies: [
@@ -86,7 +91,8 @@ let package = Package(
         .testTarget(name: "ViTZipTests", dependencies: ["ViTZip", "ViTZipTestSupport"]),
         .testTarget(name: "ViTNpzTests", dependencies: ["ViTNpz", "ViTZip", "ViTNumpy", "ViTZipTestSupport"]),
         .testTarget(name: "ViTTorchTests", dependencies: ["ViTTorch", "ViTZip", "ViTZipTestSupport"]),
-        .testTarget(name: "ViTConvertTests", dependencies: ["ViTConvert", "ViTRuntime", "ViTNumpy", "ViTBin", "ViTSafetensors"]),
+        .testTarget(name: "ViTConvertTests", dependencies: ["ViTConvert", "ViTRuntime", "ViTNumpy", "ViTBin", "ViTSafetensors",
+                                                            "ViTTorch", "ViTONNX", "ViTMapping", "ViTFormats"]),
         .testTarget(name: "ViTInspectTests", dependencies: ["ViTInspect", "ViTSafetensors"]),
         .testTarget(name: "CLITests", dependencies: ["ViTFormats", "ViTNumpy", "ViTSafetensors", "vit-run", "vit-summary",
                                                      "vit-convert"]),
