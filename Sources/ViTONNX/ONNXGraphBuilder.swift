@@ -9,6 +9,7 @@ struct ONNXGraphBuilder {
     private(set) var initializers: [Onnx_TensorProto] = []
     private var counter = 0
     private var constants: [String: String] = [:]
+    private var weights: [String: String] = [:]
 
     /// ONNX `TensorProto.DataType` of a dtype (FLOAT 1, FLOAT16 10, DOUBLE 11, BFLOAT16 16, INT64 7).
     static func dataType(_ d: DType) -> Int32? {
@@ -29,6 +30,13 @@ struct ONNXGraphBuilder {
     /// Adds a weight under `name` and returns a float32 value (a Cast node after a float16/bfloat16 initializer).
     /// - Throws: `ONNXExportError.unsupportedDType`.
     mutating func weight(_ name: String, _ t: Tensor) throws -> String {
+        if let v = weights[name] { return v }
+        let v = try addWeight(name, t)
+        weights[name] = v
+        return v
+    }
+
+    private mutating func addWeight(_ name: String, _ t: Tensor) throws -> String {
         var t = t
         if t.dtype == .f64 { t = try t.converted(to: .f32) }
         guard let code = ONNXGraphBuilder.dataType(t.dtype) else { throw ONNXExportError.unsupportedDType(tensor: name, dtype: t.dtype.rawValue) }

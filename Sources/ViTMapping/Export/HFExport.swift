@@ -70,6 +70,10 @@ enum HFExport {
             }
             if c.representationLayer { throw no("a representation layer with LayerScale, registers or SwiGLU", "Dinov2Model has no pooler layer") }
             if !square { throw no(ModelFeature.nonSquare.title + " in a DINOv2 model", "Dinov2Config takes one size") }
+            if dinov2Ratio(c) == nil {
+                throw no("an MLP width of \(c.mlpHiddenDim) for width \(c.embedDim)",
+                         "Dinov2Config takes a whole-number mlp_ratio\(c.activation == .swiglu ? " (SwiGLU: rounded to 8 after ×2/3)" : "")")
+            }
             return c.registerTokens > 0 ? .dinov2Registers : .dinov2
         }
         return c.representationLayer ? .vitModel : .vitClassification
@@ -107,7 +111,7 @@ enum HFExport {
         case .dinov2, .dinov2Registers:
             kv.append(("model_type", .string(cls == .dinov2 ? "dinov2" : "dinov2_with_registers")))
             kv += common
-            kv += [("mlp_ratio", .double(dinov2Ratio(c))), ("image_size", .int(c.imageSize[0])),
+            kv += [("mlp_ratio", .int(dinov2Ratio(c) ?? 0)), ("image_size", .int(c.imageSize[0])),
                    ("patch_size", .int(c.patchSize[0])), ("qkv_bias", .bool(c.qkvBias)),
                    ("layerscale_value", .double(1)), ("drop_path_rate", .double(0)),
                    ("use_swiglu_ffn", .bool(c.activation == .swiglu)), ("hidden_dropout_prob", .double(0)),
@@ -137,13 +141,15 @@ enum HFExport {
         return .object(kv)
     }
 
-    /// `mlp_ratio` for transformers' DINOv2: hidden = int(D·r) (SwiGLU: then (int(h·2/3) + 7) // 8 · 8).
-    static func dinov2Ratio(_ c: ViTConfig) -> Double {
-        guard c.activation == .swiglu else { return ExportPlanner.ratio(c.mlpHiddenDim, over: c.embedDim) }
-        for f in stride(from: (c.mlpHiddenDim * 3) / 2 - 16, through: (c.mlpHiddenDim * 3) / 2 + 16, by: 1) where f > 0 {
-            if (Int(Double(f) * 2 / 3) + 7) / 8 * 8 == c.mlpHiddenDim { return ExportPlanner.ratio(f, over: c.embedDim) }
+    /// `mlp_ratio` for transformers' DINOv2, which takes a whole number: hidden = D·r (SwiGLU: then
+    /// (int(D·r·2/3) + 7) // 8 · 8), or nil when no whole ratio gives the model's MLP width.
+    static func dinov2Ratio(_ c: ViTConfig) -> Int? {
+        for r in 1...64 {
+            let f = c.embedDim * r
+            let hidden = c.activation == .swiglu ? (Int(Double(f) * 2 / 3) + 7) / 8 * 8 : f
+            if hidden == c.mlpHiddenDim { return r }
         }
-        return ExportPlanner.ratio(c.mlpHiddenDim * 3 / 2, over: c.embedDim)
+        return nil
     }
 
     static func preprocessor(_ c: ViTConfig, _ cls: ModelClass, mean: [Double], std: [Double], crop: Double) -> ConfigJSON {
