@@ -83,7 +83,7 @@ def timm_check(out, x):
     cfg = json.load(open(out + "/config.json"))
     schema = {"config": ["architecture", "num_classes", "num_features", "global_pool", "model_args", "pretrained_cfg",
                          "label_names", "label_descriptions"],
-              "model_args": sorted(inspect.signature(VisionTransformer.__init__).parameters)[1:],
+              "model_args": sorted(list(inspect.signature(VisionTransformer.__init__).parameters)[1:]),
               "pretrained_cfg": sorted(f.name for f in dataclasses.fields(PretrainedCfg))}
     keys = [[k, list(v.shape)] for k, v in model.state_dict().items()]
     return y, keys, schema, cfg["architecture"]
@@ -134,7 +134,7 @@ def torchvision_check(out_pth, out_st, x):
     with torch.no_grad():
         y = model(torch.from_numpy(x)).numpy()
     keys = [[k, list(v.shape)] for k, v in model.state_dict().items()]
-    schema = {"constructor": sorted(inspect.signature(torchvision.models.VisionTransformer.__init__).parameters)[1:]}
+    schema = {"constructor": sorted(list(inspect.signature(torchvision.models.VisionTransformer.__init__).parameters)[1:])}
     return y, keys, schema, "torchvision.models.VisionTransformer"
 
 

@@ -1,7 +1,7 @@
 import ViTModel
 
 /// The Hugging Face transformers layout: one model class per family, its `save_pretrained` tensor names
-/// (legacy 4.x names for ViT, DeiT and DINOv2; no `vision_model.` prefix for CLIP and SigLIP, as 5.x writes them),
+/// (legacy 4.x names for ViT, DeiT and DINOv2; `vision_model.` for CLIPVisionModelWithProjection only, as 5.x writes them),
 /// its `config.json` and `preprocessor_config.json`.
 enum HFExport {
     /// The transformers classes an export picks from.

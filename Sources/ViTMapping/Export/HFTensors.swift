@@ -124,9 +124,12 @@ struct HFTensors {
         return t + norm("layernorm", "norm")
     }
 
+    /// CLIP's vision tower: `CLIPVisionModelWithProjection` writes it under `vision_model.`, `CLIPVisionModel`
+    /// without a prefix (transformers 5.x `save_pretrained`).
     private func clip(notes: inout [String]) throws -> [ExportTensor] {
-        var t: [ExportTensor] = [ExportTensor("embeddings.class_embedding", [d], .copy("cls_token")),
-                                 ExportTensor("embeddings.patch_embedding.weight", patchWeightShape, .copy("patch_embed.proj.weight"))]
+        let v = modelClass == .clipProjection ? "vision_model." : ""
+        var t: [ExportTensor] = [ExportTensor(v + "embeddings.class_embedding", [d], .copy("cls_token")),
+                                 ExportTensor(v + "embeddings.patch_embedding.weight", patchWeightShape, .copy("patch_embed.proj.weight"))]
         if c.patchBias {
             guard try isZero("patch_embed.proj.bias") else {
                 throw ExportError.nonZeroDropped(layout: .hf, tensor: "patch_embed.proj.bias",
@@ -134,10 +137,10 @@ struct HFTensors {
             }
             notes.append("patch_embed.proj.bias is all zeros and left out (CLIP's patch embedding has none)")
         }
-        t.append(position("embeddings.position_embedding.weight", shape2D: true, notes: &notes))
-        t += norm("pre_layrnorm", "norm_pre")
+        t.append(position(v + "embeddings.position_embedding.weight", shape2D: true, notes: &notes))
+        t += norm(v + "pre_layrnorm", "norm_pre")
         for i in 0..<c.depth {
-            let h = "encoder.layers.\(i).", b = "blocks.\(i)."
+            let h = v + "encoder.layers.\(i).", b = "blocks.\(i)."
             t += norm(h + "layer_norm1", b + "norm1")
             t += qkv(i, q: h + "self_attn.q_proj", k: h + "self_attn.k_proj", v: h + "self_attn.v_proj", zeroBias: true, notes: &notes)
             t += layer(h + "self_attn.out_proj", b + "attn.proj", [d, d], [d])
@@ -145,7 +148,7 @@ struct HFTensors {
             t += layer(h + "mlp.fc1", b + "mlp.fc1", [c.mlpHiddenDim, d], [c.mlpHiddenDim])
             t += layer(h + "mlp.fc2", b + "mlp.fc2", [d, c.mlpHiddenDim], [d])
         }
-        t += norm("post_layernorm", "norm")
+        t += norm(v + "post_layernorm", "norm")
         if c.numClasses > 0 {
             t.append(ExportTensor("visual_projection.weight", [c.numClasses, d], .copy("head.weight")))
             if c.headBias {
