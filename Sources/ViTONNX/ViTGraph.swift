@@ -49,9 +49,7 @@ struct ViTGraph {
     mutating func activation(_ x: String) -> String {
         switch c.activation {
         case .gelu:
-            // ½x(1 + erf(x/√2))
-            let e = b.op("Erf", [b.op("Mul", [x, b.scalar(Float(0.5.squareRoot()))])])
-            return b.op("Mul", [b.op("Mul", [x, b.scalar(0.5)]), b.op("Add", [e, b.scalar(1)])])
+            return geluExact(x)
         case .geluTanh:
             // ½x(1 + tanh(√(2/π)(x + 0.044715x³)))
             let x3 = b.op("Mul", [b.op("Mul", [x, x]), x])
@@ -219,9 +217,11 @@ struct ViTGraph {
         return feats[0]
     }
 
+    /// ½x(1 + erf(x/√2)), in the node order ONNX Runtime fuses into one Gelu (and BiasGelu with the Add before it):
+    /// Div → Erf → Add → Mul(x) → Mul(½).
     mutating func geluExact(_ x: String) -> String {
-        let e = b.op("Erf", [b.op("Mul", [x, b.scalar(Float(0.5.squareRoot()))])])
-        return b.op("Mul", [b.op("Mul", [x, b.scalar(0.5)]), b.op("Add", [e, b.scalar(1)])])
+        let e = b.op("Erf", [b.op("Div", [x, b.scalar(Float(2.0.squareRoot()))])])
+        return b.op("Mul", [b.op("Mul", [x, b.op("Add", [e, b.scalar(1)])]), b.scalar(0.5)])
     }
 
     /// timm `AttentionPoolLatent` over normed patch tokens p [N, P, D] → [N, D].
@@ -252,18 +252,24 @@ extension String {
     }
 }
 
-/// A 2-D tensor transposed (any dtype: elements are moved as bytes).
+/// A 2-D tensor transposed (any dtype: elements are moved whole, by their byte width).
 func transpose2D(_ t: Tensor) throws -> Tensor {
     let (r, cols) = (t.shape[0], t.shape.count > 1 ? t.shape[1] : 1)
-    let e = t.dtype.byteSize
-    var out = [UInt8](repeating: 0, count: t.byteCount)
-    t.withUnsafeBytes { src in
-        for i in 0..<r {
-            for j in 0..<cols {
-                let s = (i * cols + j) * e, d = (j * r + i) * e
-                for k in 0..<e { out[d + k] = src[s + k] }
+    func move<T>(_: T.Type) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: t.byteCount)
+        t.withUnsafeBytes { raw in
+            out.withUnsafeMutableBytes { dst in
+                let s = raw.bindMemory(to: T.self), d = dst.bindMemory(to: T.self)
+                for i in 0..<r { for j in 0..<cols { d[j * r + i] = s[i * cols + j] } }
             }
         }
+        return out
     }
-    return try Tensor(dtype: t.dtype, shape: [cols, r], bytes: out)
+    let bytes: [UInt8]
+    switch t.dtype.byteSize {
+    case 2: bytes = move(UInt16.self)
+    case 8: bytes = move(UInt64.self)
+    default: bytes = move(UInt32.self)
+    }
+    return try Tensor(dtype: t.dtype, shape: [cols, r], bytes: bytes)
 }
