@@ -15,9 +15,12 @@ public struct ExportRequest: Sendable {
     public var dtype: DType?
     /// Replace an existing output.
     public var overwrite: Bool
+    /// Checked between steps; once cancelled the export stops and writes nothing.
+    public var cancellation: Cancellation?
 
     public init(input: String, output: String, layout: ExportLayout, mapping: MappingOptions = MappingOptions(),
-                dtype: DType? = nil, overwrite: Bool = false) {
+                dtype: DType? = nil, overwrite: Bool = false, cancellation: Cancellation? = nil) {
+        self.cancellation = cancellation
         self.input = input
         self.output = output
         self.layout = layout

@@ -35,6 +35,7 @@ public enum Exporter {
             guard let t = tensors[name] else { throw ExportError.missingTensor(name) }
             return t.floats().allSatisfy { $0 == 0 }
         }
+        try checkCancelled(request)
         let built = try plan.tensors.map { ($0.name, try $0.build(tensors, dtype: constantDType)) }
         for (e, (_, t)) in zip(plan.tensors, built) where t.shape != e.shape {
             throw MappingError.shapeMismatch(file: request.input, tensor: e.name, sources: e.sources, expected: e.shape, found: t.shape)
@@ -43,6 +44,7 @@ public enum Exporter {
                         "vitkit_version": OutputMetadata.vitkitVersion, "vitkit_layout": request.layout.rawValue,
                         OutputMetadata.configKey: config.jsonString()]
         var files: [String]
+        try checkCancelled(request)
         switch request.layout {
         case .timm, .hf:
             let folder = try OutputFolder(destination: request.output, overwrite: request.overwrite)
@@ -53,6 +55,7 @@ public enum Exporter {
                 try folder.writeText(p.text() + "\n", to: "preprocessor_config.json")
                 files.append("preprocessor_config.json")
             }
+            try checkCancelled(request)
             try folder.commit()
         case .torchvision:
             var m = metadata
@@ -79,10 +82,15 @@ public enum Exporter {
         let bytes = try graph.serialized()
         let file = try AtomicFile(destination: request.output, overwrite: request.overwrite)
         try file.write(bytes)
+        try checkCancelled(request)
         try file.commit()
         return ExportReport(layout: .onnx, target: "ONNX opset \(ONNXExport.opset), output \(graph.outputName)",
                             output: request.output, files: [OutputMetadata.sourceName(request.output)],
                             tensorCount: graph.initializerCount, notes: graph.notes, mapping: mapping)
+    }
+
+    static func checkCancelled(_ r: ExportRequest) throws {
+        if r.cancellation?.isCancelled == true { throw ConvertError.cancelled(output: r.output) }
     }
 
     /// Tensors in the reference safetensors writer's order (dtype size descending, then name).

@@ -109,14 +109,18 @@ struct VitConvert: ParsableCommand {
 extension VitConvert {
     /// `--to LAYOUT` (or an `.onnx` output): export for a library.
     func runExport(input: String, output: String, layout: ExportLayout) throws {
+        let cancellation = Cancellation()
+        let signals = SignalHandling(cancellation)
+        defer { _ = signals }
         let request = ExportRequest(input: input, output: output, layout: layout, mapping: mapping.options,
-                                    dtype: dtype?.value, overwrite: force)
+                                    dtype: dtype?.value, overwrite: force, cancellation: cancellation)
         let report: ExportReport
         do {
             report = try Exporter.export(request)
         } catch {
             printError("Error: \(error)")
             fflush(nil)
+            if case ConvertError.cancelled = error { _exit(130) }
             _exit(1)
         }
         guard !quiet else { return }

@@ -133,6 +133,20 @@ struct ExportTests {
         }
     }
 
+    @Test("a cancelled export (Ctrl-C) writes nothing and leaves no temporary file or folder", arguments: ExportLayout.allCases)
+    func cancelled(_ layout: ExportLayout) throws {
+        let s = try #require(ExportSource.named("timm_plain"))
+        let tmp = makeTempFolder()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let c = Cancellation()
+        c.cancel()
+        let out = layout == .onnx ? "\(tmp)/m.onnx" : Self.outputPath(tmp, layout)
+        #expect(throws: ConvertError.cancelled(output: out)) {
+            _ = try Exporter.export(ExportRequest(input: s.checkpoint, output: out, layout: layout, mapping: s.options, cancellation: c))
+        }
+        #expect(folderEntries(tmp).isEmpty)
+    }
+
     @Test("--dtype converts every exported tensor; without it the stored dtype is kept")
     func dtypes() throws {
         let s = try #require(ExportSource.named("timm_f16"))
