@@ -192,6 +192,14 @@ struct ViTGraph {
                 var p = b.op("Slice", [x, b.ints([Int64(K)]), b.ints([Int64(L)]), b.ints([1])])
                 if c.finalNorm { p = try layerNorm(p, "norm") }
                 feats = [b.op("ReduceMean", [p], attrs: [ONNXGraphBuilder.ints("axes", [1]), ONNXGraphBuilder.int("keepdims", 0)])]
+            case .tokenAvg:
+                // [norm(x)[:, 0], mean(norm(x)[:, K:])] (registers excluded), 2·D features.
+                var all = x
+                if c.finalNorm { all = try layerNorm(all, "norm") }
+                let cls = token(all, 0)
+                let p = b.op("Slice", [all, b.ints([Int64(K)]), b.ints([Int64(L)]), b.ints([1])])
+                let mean = b.op("ReduceMean", [p], attrs: [ONNXGraphBuilder.ints("axes", [1]), ONNXGraphBuilder.int("keepdims", 0)])
+                feats = [b.op("Concat", [cls, mean], attrs: [ONNXGraphBuilder.int("axis", 1)])]
             case .map:
                 var p = K > 0 ? b.op("Slice", [x, b.ints([Int64(K)]), b.ints([Int64(L)]), b.ints([1])]) : x
                 if c.finalNorm { p = try layerNorm(p, "norm") }

@@ -20,10 +20,10 @@ struct ONNXExportTests {
 
     /// One of each: plain, distilled, registers, mean pooling + fc_norm, f16, DINOv2 (LayerScale, registers after the
     /// position embedding, SwiGLU in bf16), CLIP (norm_pre, QuickGELU, projection), SigLIP (MAP head, tanh GELU),
-    /// vit-pytorch (LayerNorms around the patch projection).
+    /// vit-pytorch (LayerNorms around the patch projection), DINOv2's classifier (class + mean patch token).
     static let cases = ["timm_plain", "timm_deit_distilled", "timm_registers", "timm_avg_fc_norm", "timm_f16",
                         "vit_pytorch_cls", "dinov2_original_registers", "hf_dinov2_swiglu_bf16", "openclip_quickgelu",
-                        "hf_siglip_vision", "timm_siglip_map"]
+                        "hf_siglip_vision", "timm_siglip_map", "hf_dinov2_registers_classifier"]
 
     @Test("ONNX Runtime is present when VITKIT_REQUIRE_ORT=1")
     func runtimePresent() {

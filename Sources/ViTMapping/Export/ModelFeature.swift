@@ -19,6 +19,7 @@ public enum ModelFeature: String, CaseIterable, Sendable {
     case relu
     case meanPooling = "mean-pooling"
     case mapHead = "map-head"
+    case tokenAvgPooling = "token-avg-pooling"
     case mapMlpWidth = "map-mlp-width"
     case noFinalNorm = "no-final-norm"
     case fcNorm = "fc-norm"
@@ -49,6 +50,7 @@ public enum ModelFeature: String, CaseIterable, Sendable {
         case .relu: return "a ReLU MLP"
         case .meanPooling: return "mean pooling (global_pool avg)"
         case .mapHead: return "an attention-pool (MAP) head"
+        case .tokenAvgPooling: return "class token and mean patch token pooled together (DINOv2's classifier, token_avg)"
         case .mapMlpWidth: return "an attention-pool MLP of another width than the blocks'"
         case .noFinalNorm: return "no final norm"
         case .fcNorm: return "a norm on the pooled feature (fc_norm)"
@@ -81,6 +83,7 @@ public enum ModelFeature: String, CaseIterable, Sendable {
         case .relu: return c.activation == .relu
         case .meanPooling: return c.globalPool == .avg
         case .mapHead: return c.globalPool == .map
+        case .tokenAvgPooling: return c.globalPool == .tokenAvg
         case .mapMlpWidth: return c.globalPool == .map && c.poolMlpHiddenDim != c.mlpHiddenDim
         case .noFinalNorm: return !c.finalNorm
         case .fcNorm: return c.fcNorm
