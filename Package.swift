@@ -2,11 +2,12 @@
 import PackageDescription
 
 // Layers (lower never import higher):
-// 1. CHDF5, CBLAS          system libraries + shims
+// 1. CHDF5, CBLAS, CZlib, CJPEG, CPNG   system libraries + shims
 // 2. ViTTensor             dtypes, shapes, tensors, checkpoint protocol
 //    ViTSafetensors, ViTHDF5, ViTNumpy, ViTBin   one target per container format
 //    ViTZip (+ CZlib) → ViTNpz (.npz), ViTTorch (torch.save zip)
 //    ViTFormats            format detection / opening any checkpoint
+//    ViTImage (+ CJPEG, CPNG)  JPEG/PNG decoding, Pillow-exact resampling, crop and normalise (no models)
 // 3. ViTModel              config, canonical layout, resizer, summary (no files)
 //    ViTRuntime            typed weights and the CPU forward pass (OpenBLAS), kept apart so the
 //                          header-only tools (vit-summary) do not load OpenBLAS
@@ -20,7 +21,7 @@ let package = Package(
     products: [
         .library(name: "ViTKit", targets: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy", "ViTBin",
                                            "ViTZip", "ViTNpz", "ViTTorch", "ViTFormats", "ViTModel", "ViTRuntime", "ViTMapping",
-                                           "ViTConvert", "ViTInspect"]),
+                                           "ViTConvert", "ViTInspect", "ViTImage"]),
         .executable(name: "vit-run", targets: ["vit-run"]),
         .executable(name: "vit-convert", targets: ["vit-convert"]),
         .executable(name: "vit-summary", targets: ["vit-summary"]),
@@ -36,6 +37,10 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
 
         .target(name: "ViTTensor"),
         .target(name: "ViTSafetensors", dependencies: ["ViTTensor"]),
@@ -45,6 +50,7 @@ let package = Package(
         .target(name: "ViTZip", dependencies: ["ViTTensor", "CZlib"]),
         .target(name: "ViTNpz", dependencies: ["ViTTensor", "ViTZip", "ViTNumpy"]),
         .target(name: "ViTTorch", dependencies: ["ViTTensor", "ViTZip"]),
+        .target(name: "ViTImage", dependencies: ["ViTTensor", "CJPEG", "CPNG"]),
         .target(name: "ViTFormats", dependencies: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy", "ViTBin", "ViTNpz", "ViTTorch"]),
 
         .target(name: "ViTModel", dependencies: ["ViTTensor"]),
@@ -76,6 +82,7 @@ let package = Package(
         .executableTarget(name: "fuzz-zip", dependencies: ["FuzzDriver", "ViTZip", "ViTNpz", "ViTTorch"], path: "Fuzz/fuzz-zip"),
 
         .testTarget(name: "ViTTensorTests", dependencies: ["ViTTensor"]),
+        .testTarget(name: "ViTImageTests", dependencies: ["ViTImage", "ViTNumpy", "ViTTensor"]),
         .testTarget(name: "ViTNumpyTests", dependencies: ["ViTNumpy"]),
         .testTarget(name: "ViTSafetensorsTests", dependencies: ["ViTSafetensors"]),
         .testTarget(name: "ViTHDF5Tests", dependencies: ["ViTHDF5"]),
