@@ -82,7 +82,7 @@ let package = Package(
         .executableTarget(name: "fuzz-zip", dependencies: ["FuzzDriver", "ViTZip", "ViTNpz", "ViTTorch"], path: "Fuzz/fuzz-zip"),
 
         .testTarget(name: "ViTTensorTests", dependencies: ["ViTTensor"]),
-        .testTarget(name: "ViTImageTests", dependencies: ["ViTImage", "ViTNumpy", "ViTTensor"]),
+        .testTarget(name: "ViTImageTests", dependencies: ["ViTImage", "ViTNpz", "ViTNumpy", "ViTTensor"]),
         .testTarget(name: "ViTNumpyTests", dependencies: ["ViTNumpy"]),
         .testTarget(name: "ViTSafetensorsTests", dependencies: ["ViTSafetensors"]),
         .testTarget(name: "ViTHDF5Tests", dependencies: ["ViTHDF5"]),

@@ -57,6 +57,9 @@ public enum JPEGDecoder {
         return out
     }
 
+    /// `cmykToRGB` for tests.
+    public static func cmykToRGBForTesting(_ p: [UInt8], inverted: Bool) -> [UInt8] { cmykToRGB(p, inverted: inverted) }
+
     static func header(_ bytes: UnsafeRawBufferPointer, file: String, scaleDenom: Int) throws -> vitkit_jpeg_info {
         guard [1, 2, 4, 8].contains(scaleDenom) else {
             throw ImageError.badRequest(file: file, message: "JPEG scale 1/\(scaleDenom): expected 1/1, 1/2, 1/4 or 1/8")

@@ -1,8 +1,10 @@
 import Dispatch
 
-/// Pillow-exact `Image.resize` for 8-bit RGB: a horizontal pass then a vertical pass, each in 22-bit fixed point
-/// rounded and clipped to 8 bits (the intermediate image is 8-bit, as in Pillow); a pass whose size does not
-/// change is skipped. Nearest follows Pillow's affine nearest-neighbour (`ImagingScaleAffine`).
+/// Pillow-exact `Image.resize` for 8-bit RGB: two passes, each in 22-bit fixed point rounded and clipped to 8 bits
+/// (the intermediate image is 8-bit, as in Pillow); a pass whose size does not change is skipped. The horizontal pass
+/// goes first, except when the width grows and the height shrinks: then Pillow 13 shrinks vertically first (found
+/// by comparing both orders with `Image.resize` over random sizes; fixtures/images cover both orders).
+/// Nearest follows Pillow's affine nearest-neighbour (`ImagingScaleAffine`).
 public enum Resample {
     /// `image` resized to `width × height` with `filter`.
     public static func resize(_ image: RGBImage, width: Int, height: Int, filter: ResampleFilter) -> RGBImage {
@@ -10,11 +12,15 @@ public enum Resample {
         if width == image.width && height == image.height { return image }
         if filter == .nearest { return nearest(image, width: width, height: height) }
         var current = image
+        let verticalFirst = width > image.width && height < image.height
+        if verticalFirst {
+            current = vertical(current, ResampleCoefficients(inSize: image.height, outSize: height, filter: filter), height: height)
+        }
         if width != image.width {
             let c = ResampleCoefficients(inSize: image.width, outSize: width, filter: filter)
             current = horizontal(current, c, width: width)
         }
-        if height != image.height {
+        if height != image.height && !verticalFirst {
             let c = ResampleCoefficients(inSize: image.height, outSize: height, filter: filter)
             current = vertical(current, c, height: height)
         }
