@@ -12,6 +12,8 @@ import PackageDescription
 //    ViTRuntime            typed weights and the CPU forward pass (OpenBLAS), kept apart so the
 //                          header-only tools (vit-summary) do not load OpenBLAS
 // 4. ViTMapping            conventions -> canonical timm layout, config inference
+//    ViTPreprocess         each checkpoint's own preprocessing (timm pretrained_cfg, HF preprocessor_config.json,
+//                          family defaults) as ViTImage steps, image batches
 //    ViTConvert            streaming conversion to .bin/.safetensors/.h5 (vit-convert's library)
 //    ViTInspect            checkpoint statistics and canonical diffs (vit-summary --stats/--diff)
 // 5. executables           vit-run, vit-convert, vit-summary, vit-bench
@@ -21,7 +23,7 @@ let package = Package(
     products: [
         .library(name: "ViTKit", targets: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy", "ViTBin",
                                            "ViTZip", "ViTNpz", "ViTTorch", "ViTFormats", "ViTModel", "ViTRuntime", "ViTMapping",
-                                           "ViTConvert", "ViTInspect", "ViTImage"]),
+                                           "ViTConvert", "ViTInspect", "ViTImage", "ViTPreprocess"]),
         .executable(name: "vit-run", targets: ["vit-run"]),
         .executable(name: "vit-convert", targets: ["vit-convert"]),
         .executable(name: "vit-summary", targets: ["vit-summary"]),
@@ -57,6 +59,7 @@ let package = Package(
         .target(name: "ViTRuntime", dependencies: ["ViTModel", "ViTTensor", "CBLAS"]),
         .target(name: "ViTMapping", dependencies: ["ViTTensor", "ViTHDF5", "ViTFormats", "ViTModel"]),
 
+        .target(name: "ViTPreprocess", dependencies: ["ViTImage", "ViTTensor"]),
         .target(name: "ViTConvert", dependencies: [
             "ViTMapping", "ViTFormats", "ViTSafetensors", "ViTHDF5", "ViTBin", "ViTModel", "ViTTensor"]),
         .target(name: "ViTInspect", dependencies: ["ViTTensor", "ViTFormats", "ViTModel", "ViTMapping"]),
@@ -65,7 +68,7 @@ let package = Package(
             "ViTMapping", "ViTModel", "ViTFormats", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .executableTarget(name: "vit-run", dependencies: [
-            "ViTCLI", "ViTMapping", "ViTRuntime", "ViTNumpy", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "ViTCLI", "ViTMapping", "ViTRuntime", "ViTNumpy", "ViTImage", "ViTPreprocess", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-convert", dependencies: [
             "ViTCLI", "ViTConvert", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-summary", dependencies: [
@@ -82,7 +85,7 @@ let package = Package(
         .executableTarget(name: "fuzz-zip", dependencies: ["FuzzDriver", "ViTZip", "ViTNpz", "ViTTorch"], path: "Fuzz/fuzz-zip"),
 
         .testTarget(name: "ViTTensorTests", dependencies: ["ViTTensor"]),
-        .testTarget(name: "ViTImageTests", dependencies: ["ViTImage", "ViTNpz", "ViTNumpy", "ViTTensor"]),
+        .testTarget(name: "ViTImageTests", dependencies: ["ViTImage", "ViTPreprocess", "ViTNpz", "ViTNumpy", "ViTTensor"]),
         .testTarget(name: "ViTNumpyTests", dependencies: ["ViTNumpy"]),
         .testTarget(name: "ViTSafetensorsTests", dependencies: ["ViTSafetensors"]),
         .testTarget(name: "ViTHDF5Tests", dependencies: ["ViTHDF5"]),

@@ -1,7 +1,8 @@
 """Makes the image fixtures: small JPEG/PNG files of odd sizes, what Pillow decodes them to, Pillow's resize of them
 with each filter, and the preprocessed batches and outputs of three tiny models through their libraries' own
-preprocessing (timm's eval transform from `pretrained_cfg`, transformers' ViTImageProcessor and CLIPImageProcessor,
-the PIL-based ones).
+preprocessing (timm's eval transform from `pretrained_cfg`; transformers' ViTImageProcessorPil and
+CLIPImageProcessorPil, the Pillow backends, whose batches ViTKit reproduces exactly, plus the batch of the default
+torchvision backend of transformers 5, which differs from Pillow by a level on a few pixels).
 
 Run: tools/.venv/bin/python tools/fixtures_images.py   (writes fixtures/images/)
 
@@ -34,8 +35,8 @@ from PIL import Image, ImageOps
 import timm
 import transformers
 from timm.data import create_transform, resolve_data_config
-from transformers import (CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection, ViTConfig,
-                          ViTForImageClassification, ViTImageProcessor)
+from transformers import (CLIPImageProcessor, CLIPImageProcessorPil, CLIPVisionConfig, CLIPVisionModelWithProjection,
+                          ViTConfig, ViTForImageClassification, ViTImageProcessor, ViTImageProcessorPil)
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "images")
 FILTERS = {"nearest": Image.Resampling.NEAREST, "box": Image.Resampling.BOX, "bilinear": Image.Resampling.BILINEAR,
@@ -150,7 +151,9 @@ def write_resized(files):
     for fname, f in FILTERS.items():
         # crop: left, top, width, height of the region resized (None: the whole image)
         for region, size in [(None, (61, 45)), ([30, 40, 90, 70], (37, 70)), ([30, 40, 90, 70], (90, 29)),
-                             ([100, 60, 23, 17], (50, 37)), ([5, 9, 40, 30], (53, 21))]:
+                             ([100, 60, 23, 17], (50, 37)), ([5, 9, 40, 30], (53, 21)),
+                             # both shrink, the height by more than twice the columns the width loses: vertical first
+                             ([0, 0, 131, 191], (36, 72)), ([0, 0, 40, 70], (35, 50)), ([0, 0, 40, 70], (36, 62))]:
             base = src if region is None else src.crop((region[0], region[1], region[0] + region[2], region[1] + region[3]))
             name = f"landscape_{fname}_{size[0]}x{size[1]}{'_crop' if region else ''}"
             arrays[name] = np.asarray(base.resize(size, f))
@@ -190,7 +193,7 @@ def timm_case(files):
     x = torch.stack([transform(decoded(files[n])) for n in BATCH])
     with torch.no_grad():
         y = model(x)
-    return d, x, y, repr(transform)
+    return d, x, y, repr(transform), None
 
 
 def hf_vit_case(files):
@@ -202,12 +205,15 @@ def hf_vit_case(files):
     model = ViTForImageClassification(config).eval()
     randomize(model, 22)
     model.save_pretrained(d)
-    proc = ViTImageProcessor(size={"height": 32, "width": 32})
+    proc = ViTImageProcessorPil(size={"height": 32, "width": 32})
     proc.save_pretrained(d)
-    x = proc([decoded(files[n]) for n in BATCH], return_tensors="pt")["pixel_values"]
+    # ViTImageProcessor does not convert to RGB (do_convert_rgb unset): its users pass RGB images
+    images = [decoded(files[n]) for n in BATCH]
+    x = proc(images, return_tensors="pt")["pixel_values"]
+    default = ViTImageProcessor(size={"height": 32, "width": 32})(images, return_tensors="pt")["pixel_values"]
     with torch.no_grad():
         y = model(pixel_values=x).logits
-    return d, x, y, repr(proc)
+    return d, x, y, repr(proc), default
 
 
 def hf_clip_case(files):
@@ -218,24 +224,31 @@ def hf_clip_case(files):
     model = CLIPVisionModelWithProjection(config).eval()
     randomize(model, 23)
     model.save_pretrained(d)
-    proc = CLIPImageProcessor(size={"shortest_edge": 20}, crop_size={"height": 16, "width": 16})
+    kw = dict(size={"shortest_edge": 20}, crop_size={"height": 16, "width": 16})
+    proc = CLIPImageProcessorPil(**kw)
     proc.save_pretrained(d)
-    x = proc([decoded(files[n]) for n in BATCH], return_tensors="pt")["pixel_values"]
+    # the files as opened: CLIP's do_convert_rgb composites RGBA and palette transparency onto white
+    images = [Image.open(files[n]) for n in BATCH]
+    x = proc(images, return_tensors="pt")["pixel_values"]
+    default = CLIPImageProcessor(**kw)(images, return_tensors="pt")["pixel_values"]
     with torch.no_grad():
         y = model(pixel_values=x).image_embeds
-    return d, x, y, repr(proc)
+    return d, x, y, repr(proc), default
 
 
 def write_models(files):
     cases = []
     for make, library, output in [(timm_case, "timm", "logits"), (hf_vit_case, "ViTImageProcessor", "logits"),
                                   (hf_clip_case, "CLIPImageProcessor", "image_embeds")]:
-        d, x, y, transform = make(files)
+        d, x, y, transform, default = make(files)
         np.save(f"{d}/input.npy", x.numpy().astype(np.float32))
+        if default is not None:  # transformers 5's default (torchvision) backend, for the figures in docs/images.md
+            np.save(f"{d}/input_torchvision_backend.npy", default.numpy().astype(np.float32))
         np.save(f"{d}/output.npy", y.numpy().astype(np.float32))
         cases.append({"case": os.path.basename(d), "preprocessing": library, "images": [f"images/{n}" for n in BATCH],
                       "input": f"models/{os.path.basename(d)}/input.npy", "output_kind": output,
-                      "output": f"models/{os.path.basename(d)}/output.npy", "transform": transform})
+                      "output": f"models/{os.path.basename(d)}/output.npy", "transform": transform,
+                      "input_torchvision_backend": f"models/{os.path.basename(d)}/input_torchvision_backend.npy" if default is not None else None})
     return cases
 
 

@@ -40,9 +40,9 @@ static void vitkit_png_error(png_structp png, png_const_charp text) {
 static void vitkit_png_warning(png_structp png, png_const_charp text) { (void)png; (void)text; }
 
 /// Opens the PNG in `data` up to its header chunks; `rows` null reads only the header.
-/// `rows` non-null: decodes to 8-bit RGB rows of width × 3 bytes into `rows` (capacity bytes): palette expanded,
-/// grey replicated, alpha (and tRNS) dropped, 16-bit samples cut to their high byte, Adam7 deinterlaced;
-/// no gamma or colour management (as Pillow's convert("RGB")).
+/// `rows` non-null: decodes to 8-bit RGBA rows of width × 4 bytes into `rows` (capacity bytes): palette expanded,
+/// grey replicated, tRNS turned into alpha, opaque 255 added when there is no alpha, 16-bit samples cut to their
+/// high byte, Adam7 deinterlaced; no gamma or colour management (as Pillow).
 static inline int vitkit_png_run(const unsigned char *data, size_t size, vitkit_png_info *info,
                                  unsigned char *rows, size_t capacity, char *message) {
     vitkit_png_reader reader = {data, size, 0, message};
@@ -67,14 +67,14 @@ static inline int vitkit_png_run(const unsigned char *data, size_t size, vitkit_
     info->colorType = png_get_color_type(png, pinfo);
     info->interlaced = png_get_interlace_type(png, pinfo) == PNG_INTERLACE_ADAM7;
     if (rows) {
-        png_set_expand(png);            // palette → RGB, grey 1/2/4 → 8, tRNS → alpha (dropped below)
+        png_set_expand(png);            // palette → RGB, grey 1/2/4 → 8, tRNS → alpha
         png_set_strip_16(png);
-        png_set_strip_alpha(png);
         png_set_gray_to_rgb(png);
+        png_set_add_alpha(png, 0xFF, PNG_FILLER_AFTER);  // no effect when alpha is already there
         int passes = png_set_interlace_handling(png);
         png_read_update_info(png, pinfo);
         size_t stride = png_get_rowbytes(png, pinfo);
-        if (stride != (size_t)info->width * 3 || stride * info->height > capacity) {
+        if (stride != (size_t)info->width * 4 || stride * info->height > capacity) {
             snprintf(message, VITKIT_PNG_MESSAGE_LENGTH, "decoded rows of %zu bytes do not fit the buffer", stride);
             png_destroy_read_struct(&png, &pinfo, NULL);
             return 1;

@@ -22,7 +22,8 @@ public enum ImageDecoder {
         return format(of: s.bytes) != nil
     }
 
-    /// Decodes the image in `bytes` to RGB, turned upright by its EXIF orientation when `applyOrientation`.
+    /// Decodes the image in `bytes` to RGB, turned upright by its EXIF orientation when `applyOrientation`;
+    /// a PNG's transparency is kept in `alpha` (JPEG has none).
     /// - Throws: `ImageError` naming `file`.
     public static func decode(_ bytes: UnsafeRawBufferPointer, file: String, maxPixels: Int = defaultMaxPixels,
                               applyOrientation: Bool = true) throws -> RGBImage {

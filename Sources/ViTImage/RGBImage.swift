@@ -6,6 +6,9 @@ public struct RGBImage: Sendable, Equatable {
     public let height: Int
     /// `height × width × 3` bytes.
     public var pixels: [UInt8]
+    /// The decoded alpha plane (`height × width`), when the file had transparency; resizing and cropping drop it,
+    /// so flatten it first (`droppingAlpha()` or `compositedOnWhite()`).
+    public var alpha: [UInt8]?
 
     /// An image from its pixels (`pixels.count` must be `width × height × 3`).
     public init(width: Int, height: Int, pixels: [UInt8]) {
@@ -13,6 +16,29 @@ public struct RGBImage: Sendable, Equatable {
         self.width = width
         self.height = height
         self.pixels = pixels
+    }
+
+    /// The colours alone (Pillow's `convert("RGB")` of an image with alpha: the alpha is dropped).
+    public func droppingAlpha() -> RGBImage { RGBImage(width: width, height: height, pixels: pixels) }
+
+    /// The image over an opaque white background, as transformers' `convert_rgb` does for images with
+    /// transparency (`Image.alpha_composite(white, rgba)` then RGB, with Pillow's 7-bit fixed-point blend).
+    public func compositedOnWhite() -> RGBImage {
+        guard let alpha else { return self }
+        var out = pixels
+        for i in 0..<(width * height) {
+            let a = UInt32(alpha[i])
+            if a == 255 { continue }
+            if a == 0 { out[3 * i] = 255; out[3 * i + 1] = 255; out[3 * i + 2] = 255; continue }
+            // Pillow AlphaComposite.c with dst = opaque white: outa255 = 255·255
+            let coef1 = a * 255 * 255 * (1 << 7) / (255 * 255)
+            let coef2 = 255 * (1 << 7) - coef1
+            for c in 0..<3 {
+                let t = UInt32(pixels[3 * i + c]) * coef1 + 255 * coef2 + (0x80 << 7)
+                out[3 * i + c] = UInt8((((t >> 8) + t) >> 8) >> 7)
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: out)
     }
 
     /// The `width × height` region whose top-left corner is (`left`, `top`); parts outside the image are black

@@ -11,7 +11,7 @@ import ViTNpz
         let manifest = try ImageManifest.load()
         let truths = try NpzArchive(path: imageFixture("resized.npz"))
         let source = try ImageDecoder.decode(path: imageFixture("images/landscape.jpg"))
-        #expect(manifest.resized.count == 30)
+        #expect(manifest.resized.count == 48)
         var exact = 0
         for c in manifest.resized {
             let filter = try #require(ResampleFilter(name: c.filter))
