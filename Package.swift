@@ -61,7 +61,7 @@ let package = Package(
 
         .target(name: "ViTPreprocess", dependencies: ["ViTImage", "ViTTensor"]),
         .target(name: "ViTConvert", dependencies: [
-            "ViTMapping", "ViTFormats", "ViTSafetensors", "ViTHDF5", "ViTBin", "ViTModel", "ViTTensor"]),
+            "ViTMapping", "ViTPreprocess", "ViTFormats", "ViTSafetensors", "ViTHDF5", "ViTBin", "ViTModel", "ViTTensor"]),
         .target(name: "ViTInspect", dependencies: ["ViTTensor", "ViTFormats", "ViTModel", "ViTMapping"]),
 
         .target(name: "ViTCLI", dependencies: [
@@ -82,6 +82,8 @@ let package = Package(
         .executableTarget(name: "fuzz-bin", dependencies: ["FuzzDriver", "ViTBin"], path: "Fuzz/fuzz-bin"),
         .executableTarget(name: "fuzz-npy", dependencies: ["FuzzDriver", "ViTNumpy"], path: "Fuzz/fuzz-npy"),
         .executableTarget(name: "fuzz-pickle", dependencies: ["FuzzDriver", "ViTTorch", "ViTZip"], path: "Fuzz/fuzz-pickle"),
+        .executableTarget(name: "fuzz-jpeg", dependencies: ["FuzzDriver", "ViTImage"], path: "Fuzz/fuzz-jpeg"),
+        .executableTarget(name: "fuzz-png", dependencies: ["FuzzDriver", "ViTImage"], path: "Fuzz/fuzz-png"),
         .executableTarget(name: "fuzz-zip", dependencies: ["FuzzDriver", "ViTZip", "ViTNpz", "ViTTorch"], path: "Fuzz/fuzz-zip"),
 
         .testTarget(name: "ViTTensorTests", dependencies: ["ViTTensor"]),
@@ -102,7 +104,7 @@ let package = Package(
                                                      "vit-convert"]),
         .testTarget(name: "HardeningTests", dependencies: [
             "ViTFormats", "ViTSafetensors", "ViTBin", "ViTNumpy", "ViTModel", "ViTRuntime", "ViTMapping", "ViTTorch",
-            "ViTNpz", "ViTHDF5", "ViTZipTestSupport", "fuzz-safetensors", "fuzz-bin", "fuzz-npy", "fuzz-pickle", "fuzz-zip",
+            "ViTNpz", "ViTHDF5", "ViTZipTestSupport", "fuzz-safetensors", "fuzz-bin", "fuzz-npy", "fuzz-pickle", "fuzz-zip", "fuzz-jpeg", "fuzz-png",
             "vit-convert"]),
     ]
 )

@@ -98,7 +98,7 @@ public struct Preprocessing: Codable, Equatable, Sendable {
         case .none: parts.append("no resize")
         }
         if let c = cropSize { parts.append("centre crop \(c[0])x\(c[1]) (\(cropPlacement.rawValue) placement)") }
-        if let r = rescaleFactor { parts.append(r == 1.0 / 255.0 ? "rescale 1/255" : "rescale \(r)") }
+        if let r = rescaleFactor { parts.append(abs(r - 1.0 / 255.0) < 1e-12 ? "rescale 1/255" : "rescale \(r)") }
         if let m = mean, let s = std { parts.append("normalise mean \(m) std \(s)") }
         if alpha == .white { parts.append("transparency composited on white") }
         return parts.joined(separator: ", ")

@@ -61,6 +61,24 @@ private func floats(_ path: String) throws -> (shape: [Int], values: [Float]) {
         }
     }
 
+    /// vit-convert carries the preprocessing (metadata `vitkit_preprocessing`): the converted file alone, away from
+    /// its config files, preprocesses as the original did.
+    @Test func convertedFilesCarryThePreprocessing() throws {
+        for c in try imageModelCases() {
+            let tmp = makeTempFolder()
+            defer { try? FileManager.default.removeItem(atPath: tmp) }
+            for ext in ["safetensors", "bin"] {
+                let out = tmp + "/m." + ext
+                let conv = try runTool("vit-convert", [fixture("images/models/\(c.case)"), out])
+                #expect(conv.status == 0, "\(conv.stderr)")
+                let r = try runTool("vit-run", [out, "--input"] + c.images.map { fixture("images/" + $0) } + ["--dump-input", tmp + "/in.npy"])
+                #expect(r.status == 0 && !r.stderr.contains("no preprocessing config"), "\(c.case) \(ext): \(r.stderr)")
+                let mine = try floats(tmp + "/in.npy"), truth = try floats(fixture("images/" + c.input))
+                #expect(zip(mine.values, truth.values).allSatisfy { abs($0 - $1) < 1e-5 }, "\(c.case) \(ext)")
+            }
+        }
+    }
+
     @Test func labelsJSONAndOverrides() throws {
         let tmp = makeTempFolder()
         defer { try? FileManager.default.removeItem(atPath: tmp) }
