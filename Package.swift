@@ -16,7 +16,8 @@ import PackageDescription
 //                          family defaults) as ViTImage steps, image batches
 //    ViTConvert            streaming conversion to .bin/.safetensors/.h5 (vit-convert's library)
 //    ViTInspect            checkpoint statistics and canonical diffs (vit-summary --stats/--diff)
-// 5. executables           vit-run, vit-convert, vit-summary, vit-bench
+// 5. ViTPlot (+ CCairo)     the ViT paper's figures: their numbers from weights and attention, drawn with cairo
+//    executables           vit-run, vit-convert, vit-summary, vit-bench
 let package = Package(
     name: "ViTKit",
     platforms: [.macOS(.v13)],
@@ -43,6 +44,8 @@ let package = Package(
                        providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo",
+                       providers: [.apt(["libcairo2-dev"])]),
 
         .target(name: "ViTTensor"),
         .target(name: "ViTSafetensors", dependencies: ["ViTTensor"]),
@@ -64,17 +67,18 @@ let package = Package(
             "ViTMapping", "ViTPreprocess", "ViTFormats", "ViTSafetensors", "ViTHDF5", "ViTBin", "ViTModel", "ViTTensor"]),
         .target(name: "ViTInspect", dependencies: ["ViTTensor", "ViTFormats", "ViTModel", "ViTMapping"]),
 
+        .target(name: "ViTPlot", dependencies: ["CCairo", "CBLAS"]),
         .target(name: "ViTCLI", dependencies: [
             "ViTMapping", "ViTModel", "ViTFormats", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .executableTarget(name: "vit-run", dependencies: [
-            "ViTCLI", "ViTMapping", "ViTRuntime", "ViTNumpy", "ViTImage", "ViTPreprocess", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "ViTCLI", "ViTMapping", "ViTRuntime", "ViTNumpy", "ViTImage", "ViTPreprocess", "ViTPlot", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-convert", dependencies: [
             "ViTCLI", "ViTConvert", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-summary", dependencies: [
-            "ViTCLI", "ViTMapping", "ViTInspect", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "ViTCLI", "ViTMapping", "ViTInspect", "ViTPlot", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-bench", dependencies: [
-            "ViTCLI", "ViTMapping", "ViTRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "ViTCLI", "ViTMapping", "ViTRuntime", "ViTImage", "ViTPreprocess", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Fuzz harnesses (tools/fuzz.sh builds them with -DFUZZING -sanitize=fuzzer; otherwise corpus replayers).
         .target(name: "FuzzDriver", dependencies: ["ViTTensor"], path: "Fuzz/FuzzDriver"),

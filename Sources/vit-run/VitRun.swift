@@ -30,6 +30,12 @@ struct VitRun: ParsableCommand {
     @Option(help: "Threads for the forward pass (default: all cores).") var threads: Int?
     @Option(help: "Class names, one per line (replaces the checkpoint's labels).") var labels: String?
     @Flag(help: "Print the top classes as JSON.") var json = false
+    @Option(help: "Draw the attention rollout and the last block's class-token attention per head of the first image (PNG).")
+    var attention: String?
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Draw a figure from the run: attention-distance OUT.png.", valueName: "kind> <out.png"))
+    var plot: [String] = []
+    @Option(name: .customLong("plot-data"), help: "With --attention or --plot: write the figure's numbers here (.json or .npy).")
+    var plotData: String?
     @OptionGroup var mapping: MappingArguments
     @OptionGroup(title: "Image preprocessing (JPEG/PNG inputs)") var imageOptions: ImageOptions
 
@@ -49,6 +55,11 @@ struct VitRun: ParsableCommand {
                                   + "not to an already-preprocessed .npy batch")
         }
         if imageOptions.maxPixels <= 0 { throw ValidationError("--max-pixels must be positive") }
+        if !plot.isEmpty && (plot.count != 2 || plot[0] != "attention-distance") {
+            throw ValidationError("--plot takes attention-distance and a file: --plot attention-distance OUT.png")
+        }
+        if plotData != nil && plot.isEmpty && attention == nil { throw ValidationError("--plot-data needs --attention or --plot") }
+        if plotData != nil && !plot.isEmpty && attention != nil { throw ValidationError("--plot-data goes with one figure: --attention or --plot") }
     }
 
     func run() throws {
@@ -76,6 +87,12 @@ struct VitRun: ParsableCommand {
             print(TopK.json(logits, k: top, labels: classNames, inputs: isNpy ? nil : try ImageBatchLoader.expand(input), isFeatures: isFeatures))
         } else {
             print(TopK.render(logits, k: top, labels: classNames, isFeatures: isFeatures))
+        }
+        if let attention {
+            try RunPlots.attention(vit, images: images, checkpoint: checkpoint, model: model, output: attention, data: plotData)
+        }
+        if plot.count == 2 {
+            try RunPlots.attentionDistance(vit, images: images, checkpoint: checkpoint, model: model, output: plot[1], data: plotData)
         }
         if let n = repetitions {
             let times = try ForwardTimer.time(times: n) { _ = try vit.forward(images, workspace: workspace) }
