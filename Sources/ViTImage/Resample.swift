@@ -41,25 +41,46 @@ public enum Resample {
         image.pixels.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 c.weights.withUnsafeBufferPointer { kk in
-                    let s = src.baseAddress!, d = dst.baseAddress!, k = kk.baseAddress!
-                    parallelRows(h) { y in
-                        let row = s + y * inStride, o = d + y * width * 3
-                        for xx in 0..<width {
-                            let xmin = Int(c.first[xx]), n = Int(c.count[xx]), kw = k + xx * ks
-                            var s0: Int32 = 1 << 21, s1: Int32 = 1 << 21, s2: Int32 = 1 << 21
-                            var p = row + xmin * 3
-                            for x in 0..<n {
-                                let w = kw[x]
-                                s0 &+= Int32(p[0]) &* w; s1 &+= Int32(p[1]) &* w; s2 &+= Int32(p[2]) &* w
-                                p += 3
+                    c.first.withUnsafeBufferPointer { firsts in
+                        c.count.withUnsafeBufferPointer { counts in
+                            let s = src.baseAddress!, d = dst.baseAddress!, k = kk.baseAddress!
+                            let f = firsts.baseAddress!, n = counts.baseAddress!
+                            parallelRows(h) { y in
+                                horizontalRow(s + y * inStride, into: d + y * width * 3, width: width, weights: k, kernelSize: ks,
+                                              first: f, count: n)
                             }
-                            o[xx * 3] = clip8(s0); o[xx * 3 + 1] = clip8(s1); o[xx * 3 + 2] = clip8(s2)
                         }
                     }
                 }
             }
         }
         return RGBImage(width: width, height: h, pixels: out)
+    }
+
+    /// One row of the horizontal pass (the hot loop of a large downscale).
+    @inline(__always)
+    static func horizontalRow(_ row: UnsafePointer<UInt8>, into o: UnsafeMutablePointer<UInt8>, width: Int,
+                              weights k: UnsafePointer<Int32>, kernelSize ks: Int, first f: UnsafePointer<Int32>,
+                              count cnt: UnsafePointer<Int32>) {
+        for xx in 0..<width {
+            let n = Int(cnt[xx]), kw = k + xx * ks
+            var s0: Int32 = 1 << 21, s1: Int32 = 1 << 21, s2: Int32 = 1 << 21
+            var p = row + Int(f[xx]) * 3
+            var x = 0
+            while x + 1 < n {
+                let w0 = kw[x], w1 = kw[x + 1]
+                s0 &+= Int32(p[0]) &* w0 &+ Int32(p[3]) &* w1
+                s1 &+= Int32(p[1]) &* w0 &+ Int32(p[4]) &* w1
+                s2 &+= Int32(p[2]) &* w0 &+ Int32(p[5]) &* w1
+                p += 6
+                x += 2
+            }
+            if x < n {
+                let w = kw[x]
+                s0 &+= Int32(p[0]) &* w; s1 &+= Int32(p[1]) &* w; s2 &+= Int32(p[2]) &* w
+            }
+            o[xx * 3] = clip8(s0); o[xx * 3 + 1] = clip8(s1); o[xx * 3 + 2] = clip8(s2)
+        }
     }
 
     static func vertical(_ image: RGBImage, _ c: ResampleCoefficients, height: Int) -> RGBImage {
