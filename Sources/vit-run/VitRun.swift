@@ -71,7 +71,15 @@ struct VitRun: ParsableCommand {
         }
         let images = try npy ?? ImageInputs.batch(input, checkpoint: checkpoint, source: source, modelPath: model, options: imageOptions)
         if let dump = imageOptions.dumpInput { try NpyFile.write(images, to: dump) }
-        let classNames = try labels.map { try LabelFile.read($0) } ?? checkpoint.config.labels
+        var classNames = try labels.map { try LabelFile.read($0) } ?? checkpoint.config.labels
+        if classNames == nil && checkpoint.config.numClasses == 1000 {
+            classNames = ImageNetLabels.imagenet1k
+            printError("note: no class names in the checkpoint; ImageNet-1k names assumed for its 1000-class head "
+                       + "(timm's ImageNetInfo); --labels FILE gives others")
+        }
+        if let names = classNames, labels != nil, names.count != checkpoint.config.numClasses {
+            printError("note: --labels lists \(names.count) names for \(checkpoint.config.numClasses) classes")
+        }
         let vit = try VisionTransformer(config: checkpoint.config, tensors: checkpoint.tensors,
                                         threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let expected = vit.inputShape(batch: images.shape.first ?? 0)
