@@ -71,6 +71,20 @@ def png_16bit(arr, color_type):
             + png_chunk(b"IDAT", zlib.compress(raw, 9)) + png_chunk(b"IEND", b""))
 
 
+def png_adam7(arr):
+    """An 8-bit RGB Adam7-interlaced PNG (Pillow does not write interlaced files)."""
+    h, w = arr.shape[:2]
+    passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+    raw = b""
+    for x0, y0, dx, dy in passes:
+        sub = arr[y0::dy, x0::dx]
+        if sub.size == 0:
+            continue
+        raw += b"".join(b"\x00" + sub[i].tobytes() for i in range(sub.shape[0]))
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 1))
+            + png_chunk(b"IDAT", zlib.compress(raw, 9)) + png_chunk(b"IEND", b""))
+
+
 def exif_orientation(value):
     """A minimal little-endian EXIF block with IFD0 Orientation = value."""
     ifd = struct.pack("<H", 1) + struct.pack("<HHII", 0x0112, 3, 1, value) + struct.pack("<I", 0)
@@ -103,6 +117,12 @@ def write_images():
     with open(f"{OUT}/images/rgb16.png", "wb") as f:
         f.write(png_16bit(rgb16, 2))
     files["rgb16.png"] = f"{OUT}/images/rgb16.png"
+    with open(f"{OUT}/images/interlaced.png", "wb") as f:
+        f.write(png_adam7(synthetic(45, 29, 18, noise=0)))
+    files["interlaced.png"] = f"{OUT}/images/interlaced.png"
+    grey16 = (synthetic(33, 21, 19, noise=0)[..., 0].astype(np.uint16) * 256 + 77)
+    with open(f"{OUT}/images/grey16.png", "wb") as f:
+        f.write(png_16bit(grey16, 0))
     save("tiny.png", Image.fromarray(synthetic(5, 7, 15)))
     save("tiny.jpg", Image.fromarray(synthetic(6, 3, 16)), quality=90)
     return files
@@ -134,11 +154,18 @@ def write_decoded(files):
     cases, arrays = [], {}
     for name, path in sorted(files.items()):
         arr = np.asarray(decoded(path))
+        if name == "grey16.png":
+            # Pillow opens 16-bit grey as I;16 and convert("RGB") clips at 255; ViTKit keeps the high byte
+            # (docs/images.md): the truth is the high byte, replicated
+            raw = np.asarray(Image.open(path)).astype(np.uint16)
+            arr = np.repeat((raw >> 8).astype(np.uint8)[..., None], 3, axis=2)
         stem = os.path.splitext(name)[0] + "_" + os.path.splitext(name)[1][1:]
         arrays[stem] = arr
         note = None
         if name == "rgb16.png":
             note = "Pillow reads 16-bit RGB as its high bytes"
+        if name == "grey16.png":
+            note = "not Pillow's convert('RGB') (which clips I;16 at 255): the high byte, as docs/images.md says"
         cases.append({"image": f"images/{name}", "truth": stem, "shape": list(arr.shape),
                       "exif_transposed": name == "exif_rotated.jpg", "note": note})
     np.savez_compressed(f"{OUT}/decoded.npz", **arrays)
@@ -254,7 +281,8 @@ def write_models(files):
 
 def main():
     torch.manual_seed(0)
-    shutil.rmtree(OUT, ignore_errors=True)
+    for sub in ("images", "bad", "models"):  # plots/ is tools/fixtures_plots.py's
+        shutil.rmtree(os.path.join(OUT, sub), ignore_errors=True)
     files = write_images()
     write_bad()
     manifest = {
