@@ -18,7 +18,7 @@ struct ImageOptions: ParsableArguments {
     @Option(help: "Per-channel std, three comma-separated numbers.") var std: String?
     @Option(name: .customLong("dump-input"), help: "Write the preprocessed batch here as float32 NCHW .npy.")
     var dumpInput: String?
-    @Option(name: .customLong("max-pixels"), help: "Refuse images whose header claims more pixels (default: Pillow's 89478485).")
+    @Option(name: .customLong("max-pixels"), help: "Refuse images whose header claims more pixels (Pillow's limit by default).")
     var maxPixels: Int = ImageDecoder.defaultMaxPixels
 
     func overrides() throws -> PreprocessingOverrides {
