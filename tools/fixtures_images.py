@@ -223,6 +223,29 @@ def timm_case(files):
     return d, x, y, repr(transform), None
 
 
+def timm_nonsquare_case(files):
+    """timm ViT at 32x48 (a 4x6 grid), crop_pct 0.9, bilinear, mean/std 0.5: timm's ResizeKeepRatio path."""
+    d = f"{OUT}/models/timm_vit_32x48"
+    os.makedirs(d, exist_ok=True)
+    args = dict(img_size=(32, 48), patch_size=8, embed_dim=16, depth=1, num_heads=2, mlp_ratio=2.0, num_classes=5)
+    model = timm.create_model("vit_tiny_patch16_224", pretrained=False, **args).eval()
+    randomize(model, 24)
+    cfg = {"input_size": [3, 32, 48], "interpolation": "bilinear", "crop_pct": 0.9, "crop_mode": "center",
+           "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], "num_classes": 5}
+    model.pretrained_cfg = {**model.pretrained_cfg, **cfg}
+    from safetensors.torch import save_file
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, f"{d}/model.safetensors")
+    hub = {"architecture": "vit_tiny_patch16_224", "num_classes": 5, "num_features": 16, "global_pool": "token",
+           "model_args": {**args, "img_size": [32, 48]}, "pretrained_cfg": cfg}
+    with open(f"{d}/config.json", "w") as f:
+        json.dump(hub, f, indent=2)
+    transform = create_transform(**resolve_data_config({}, model=model))
+    x = torch.stack([transform(decoded(files[n])) for n in BATCH])
+    with torch.no_grad():
+        y = model(x)
+    return d, x, y, repr(transform), None
+
+
 def hf_vit_case(files):
     """transformers ViTForImageClassification, 32 px, ViTImageProcessor: resize to 32x32 bilinear, mean/std 0.5."""
     d = f"{OUT}/models/hf_vit"
@@ -265,8 +288,10 @@ def hf_clip_case(files):
 
 def write_models(files):
     cases = []
-    for make, library, output in [(timm_case, "timm", "logits"), (hf_vit_case, "ViTImageProcessor", "logits"),
-                                  (hf_clip_case, "CLIPImageProcessor", "image_embeds")]:
+    for make, library, output, std in [(timm_case, "timm", "logits", [0.229, 0.224, 0.225]),
+                                       (timm_nonsquare_case, "timm", "logits", [0.5, 0.5, 0.5]),
+                                       (hf_vit_case, "ViTImageProcessor", "logits", [0.5, 0.5, 0.5]),
+                                       (hf_clip_case, "CLIPImageProcessor", "image_embeds", [0.26862954, 0.26130258, 0.27577711])]:
         d, x, y, transform, default = make(files)
         np.save(f"{d}/input.npy", x.numpy().astype(np.float32))
         if default is not None:  # transformers 5's default (torchvision) backend, for the figures in docs/images.md
@@ -274,7 +299,7 @@ def write_models(files):
         np.save(f"{d}/output.npy", y.numpy().astype(np.float32))
         cases.append({"case": os.path.basename(d), "preprocessing": library, "images": [f"images/{n}" for n in BATCH],
                       "input": f"models/{os.path.basename(d)}/input.npy", "output_kind": output,
-                      "output": f"models/{os.path.basename(d)}/output.npy", "transform": transform,
+                      "output": f"models/{os.path.basename(d)}/output.npy", "transform": transform, "std": std,
                       "input_torchvision_backend": f"models/{os.path.basename(d)}/input_torchvision_backend.npy" if default is not None else None})
     return cases
 

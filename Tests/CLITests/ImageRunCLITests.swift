@@ -11,6 +11,7 @@ private struct ImageModelCase: Decodable {
     let input: String
     let output: String
     let input_torchvision_backend: String?
+    let std: [Float]
 }
 
 private func imageModelCases() throws -> [ImageModelCase] {
@@ -24,14 +25,15 @@ private func floats(_ path: String) throws -> (shape: [Int], values: [Float]) {
 }
 
 /// vit-run on JPEG/PNG files against the libraries' own preprocessing and outputs (tools/fixtures_images.py):
-/// timm's eval transform from pretrained_cfg, transformers' ViTImageProcessor and CLIPImageProcessor (Pillow backends).
+/// timm's eval transform from pretrained_cfg (square, and 32x48 through ResizeKeepRatio), transformers'
+/// ViTImageProcessor and CLIPImageProcessor (Pillow backends).
 /// Tolerances: the preprocessed batch within 2/255 in pixel units on >= 99.9% of values (it is exact in practice);
 /// the output within 1e-2 relative to the largest output (max); transformers 5's default torchvision backend is within
 /// 2/255 on >= 99.9% too (it differs from Pillow by one level on about 2% of values).
 @Suite struct ImageRunCLITests {
     @Test func matchesTheLibrariesPreprocessingAndOutputs() throws {
         let cases = try imageModelCases()
-        #expect(cases.count == 3)
+        #expect(cases.count == 4)
         for c in cases {
             let tmp = makeTempFolder()
             defer { try? FileManager.default.removeItem(atPath: tmp) }
@@ -40,9 +42,7 @@ private func floats(_ path: String) throws -> (shape: [Int], values: [Float]) {
             #expect(r.status == 0, "\(c.case): \(r.stderr)")
             #expect(r.stderr.contains("preprocessing: "), "\(r.stderr)")
             let mine = try floats(tmp + "/in.npy")
-            let stdFor: [String: [Float]] = ["timm": [0.229, 0.224, 0.225], "ViTImageProcessor": [0.5, 0.5, 0.5],
-                                             "CLIPImageProcessor": [0.26862954, 0.26130258, 0.27577711]]
-            let std = try #require(stdFor[c.preprocessing])
+            let std = c.std
             for truthPath in [c.input] + (c.input_torchvision_backend.map { [$0] } ?? []) {
                 let truth = try floats(fixture("images/" + truthPath))
                 #expect(mine.shape == truth.shape, "\(c.case)")
