@@ -67,7 +67,7 @@ let package = Package(
             "ViTMapping", "ViTPreprocess", "ViTFormats", "ViTSafetensors", "ViTHDF5", "ViTBin", "ViTModel", "ViTTensor"]),
         .target(name: "ViTInspect", dependencies: ["ViTTensor", "ViTFormats", "ViTModel", "ViTMapping"]),
 
-        .target(name: "ViTPlot", dependencies: ["CCairo", "CBLAS"]),
+        .target(name: "ViTPlot", dependencies: ["CCairo"]),
         .target(name: "ViTCLI", dependencies: [
             "ViTMapping", "ViTModel", "ViTFormats", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
@@ -91,7 +91,7 @@ let package = Package(
         .executableTarget(name: "fuzz-zip", dependencies: ["FuzzDriver", "ViTZip", "ViTNpz", "ViTTorch"], path: "Fuzz/fuzz-zip"),
 
         .testTarget(name: "ViTTensorTests", dependencies: ["ViTTensor"]),
-        .testTarget(name: "ViTImageTests", dependencies: ["ViTImage", "ViTPreprocess", "ViTNpz", "ViTNumpy", "ViTTensor"]),
+        .testTarget(name: "ViTImageTests", dependencies: ["ViTImage", "ViTPreprocess", "ViTPlot", "ViTNpz", "ViTNumpy", "ViTTensor"]),
         .testTarget(name: "ViTNumpyTests", dependencies: ["ViTNumpy"]),
         .testTarget(name: "ViTSafetensorsTests", dependencies: ["ViTSafetensors"]),
         .testTarget(name: "ViTHDF5Tests", dependencies: ["ViTHDF5"]),

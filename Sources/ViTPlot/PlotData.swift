@@ -1,5 +1,4 @@
 import Foundation
-import CBLAS
 
 /// The numbers behind each figure, computed from weights and attention alone (the ViT paper's Figures 6 and 7).
 public enum PlotData {
@@ -27,36 +26,45 @@ public enum PlotData {
 
     /// The leading principal components of the patch-embedding filters: `weight` is [D, L] (D filters of
     /// L = C·ph·pw values each); the filters are centred and the eigenvectors of their L × L covariance taken by
-    /// decreasing eigenvalue. Each component's sign is fixed so that its largest-magnitude value is positive.
+    /// decreasing eigenvalue (through the D × D Gram matrix when D < L: the same nonzero eigenvalues, vectors
+    /// Xᵀu normalised). Each component's sign is fixed so that its largest-magnitude value is positive.
     /// - Returns: `count` components of L values each, and the fraction of variance each explains.
     public static func principalComponents(_ weight: [Float], filters n: Int, length l: Int, count: Int) -> ([[Float]], [Double]) {
-        var mean = [Double](repeating: 0, count: l)
-        for i in 0..<n { for k in 0..<l { mean[k] += Double(weight[i * l + k]) / Double(n) } }
-        var cov = [Double](repeating: 0, count: l * l)
-        for i in 0..<n {
-            for a in 0..<l {
-                let xa = Double(weight[i * l + a]) - mean[a]
-                for b in a..<l { cov[a * l + b] += xa * (Double(weight[i * l + b]) - mean[b]) }
+        var x = weight.map(Double.init)
+        for k in 0..<l {
+            var mean = 0.0
+            for i in 0..<n { mean += x[i * l + k] }
+            mean /= Double(n)
+            for i in 0..<n { x[i * l + k] -= mean }
+        }
+        let denom = Double(max(1, n - 1))
+        let useGram = n < l
+        let m = useGram ? n : l
+        var g = [Double](repeating: 0, count: m * m)
+        for a in 0..<m {
+            for b in a..<m {
+                var s = 0.0
+                if useGram { for k in 0..<l { s += x[a * l + k] * x[b * l + k] } }
+                else { for i in 0..<n { s += x[i * l + a] * x[i * l + b] } }
+                g[a * m + b] = s / denom
+                g[b * m + a] = s / denom
             }
         }
-        for a in 0..<l { for b in a..<l { cov[a * l + b] /= Double(max(1, n - 1)); cov[b * l + a] = cov[a * l + b] } }
-        var values = [Double](repeating: 0, count: l)
-        var lwork = Int32(-1), info: Int32 = 0, nn = Int32(l)
-        var query = 0.0
-        "V".withCString { jobz in "U".withCString { uplo in
-            dsyev_(jobz, uplo, &nn, &cov, &nn, &values, &query, &lwork, &info)
-            lwork = Int32(query)
-            var work = [Double](repeating: 0, count: Int(lwork))
-            dsyev_(jobz, uplo, &nn, &cov, &nn, &values, &work, &lwork, &info)
-        } }
+        let (values, vectors) = SymmetricEigen.decompose(g, n: m)
         let total = max(values.reduce(0) { $0 + max(0, $1) }, 1e-300)
         var comps: [[Float]] = [], explained: [Double] = []
-        for c in 0..<min(count, l) {
-            let col = l - 1 - c   // ascending eigenvalues; eigenvectors are the columns (Fortran order: rows of `cov`)
-            var v = (0..<l).map { cov[col * l + $0] }
-            if let m = v.max(by: { abs($0) < abs($1) }), m < 0 { v = v.map { -$0 } }
+        for c in 0..<min(count, m) {
+            var v: [Double]
+            if useGram {
+                v = (0..<l).map { k in (0..<n).reduce(0.0) { $0 + x[$1 * l + k] * vectors[c][$1] } }
+                let norm = max(v.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-300)
+                v = v.map { $0 / norm }
+            } else {
+                v = vectors[c]
+            }
+            if let mx = v.max(by: { abs($0) < abs($1) }), mx < 0 { v = v.map { -$0 } }
             comps.append(v.map(Float.init))
-            explained.append(max(0, values[col]) / total)
+            explained.append(max(0, values[c]) / total)
         }
         return (comps, explained)
     }
