@@ -40,6 +40,7 @@ import ViTPlot
 
     @Test func covariancePath() { check(filters: 40, length: 12) }
     @Test func gramPath() { check(filters: 9, length: 30) }
+    @Test func largerCovariance() { check(filters: 150, length: 75) }
 }
 
 private func pow2(_ x: Double) -> Double { x * x }
