@@ -40,14 +40,24 @@ public enum PlotData {
         let denom = Double(max(1, n - 1))
         let useGram = n < l
         let m = useGram ? n : l
+        // rows of the product: the filters (Gram) or the filters' values across filters (covariance), contiguous
+        let rows: [Double], len: Int
+        if useGram { rows = x; len = l } else {
+            var t = [Double](repeating: 0, count: l * n)
+            for i in 0..<n { for k in 0..<l { t[k * n + i] = x[i * l + k] } }
+            rows = t; len = n
+        }
         var g = [Double](repeating: 0, count: m * m)
-        for a in 0..<m {
-            for b in a..<m {
-                var s = 0.0
-                if useGram { for k in 0..<l { s += x[a * l + k] * x[b * l + k] } }
-                else { for i in 0..<n { s += x[i * l + a] * x[i * l + b] } }
-                g[a * m + b] = s / denom
-                g[b * m + a] = s / denom
+        rows.withUnsafeBufferPointer { r in
+            for a in 0..<m {
+                let ra = r.baseAddress! + a * len
+                for b in a..<m {
+                    let rb = r.baseAddress! + b * len
+                    var s = 0.0
+                    for k in 0..<len { s += ra[k] * rb[k] }
+                    g[a * m + b] = s / denom
+                    g[b * m + a] = s / denom
+                }
             }
         }
         let (values, vectors) = SymmetricEigen.decompose(g, n: m)

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Eigenvalues and eigenvectors of a symmetric matrix: Householder reduction to tridiagonal form, then the implicit
-/// QL algorithm (the classic EISPACK tred2/tql2 pair, as in JAMA), in Double. O(n³); ViT-B's 768 × 768 filter
-/// covariance takes about a second. Kept in Swift so that vit-summary, which draws the patch-filter PCA, does not
+/// QL algorithm (the classic EISPACK tred2/tql2 pair, as in JAMA), in Double. O(n³); ViT-B/16's 768 × 768 filter
+/// covariance takes ~5 s of CPU in a release build (the whole vit-summary --plot patch-filters run). Kept in Swift so that vit-summary, which draws the patch-filter PCA, does not
 /// link OpenBLAS/LAPACK (Package.swift, layer 3).
 enum SymmetricEigen {
     /// `a` is n × n, row-major, symmetric. Returns the eigenvalues (descending) and their unit eigenvectors.
