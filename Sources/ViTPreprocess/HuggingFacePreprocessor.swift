@@ -44,7 +44,8 @@ enum HuggingFacePreprocessor {
             throw PreprocessError.unsupported(file: file, key: "resample", value: "\(code)", hint: "expected a Pillow filter code 0...5")
         }
         var crop: [Int]?
-        if j["do_center_crop"] as? Bool ?? false, let c = j["crop_size"] {
+        // absent do_center_crop: the class default (on for CLIP/Bit-like processors, which crop; ViT's has no crop)
+        if j["do_center_crop"] as? Bool ?? !squareByDefault, let c = j["crop_size"] {
             if let n = (c as? NSNumber)?.intValue { crop = [n, n] }
             else if let o = c as? [String: Any], let h = (o["height"] as? NSNumber)?.intValue, let w = (o["width"] as? NSNumber)?.intValue { crop = [h, w] }
             else { throw PreprocessError.badValue(file: file, key: "crop_size", expected: "N or {height, width}", found: "\(c)") }

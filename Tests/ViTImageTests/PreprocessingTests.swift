@@ -41,6 +41,9 @@ private func folder(with files: [String: String]) throws -> String {
         let vit = try folder(with: ["preprocessor_config.json": #"{"image_processor_type": "ViTImageProcessor", "size": 384, "do_normalize": false}"#])
         let v = try PreprocessingResolver.resolve(checkpoint(vit, convention: "hf")).0
         #expect(v.resizeMode == .exact && v.resizeSize == [384, 384] && v.interpolation == .bilinear && v.mean == nil && v.alpha == .drop)
+        let bit = try folder(with: ["preprocessor_config.json": #"{"image_processor_type": "BitImageProcessor", "size": {"shortest_edge": 256}, "crop_size": {"height": 224, "width": 224}, "resample": 3, "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225]}"#])
+        let b = try PreprocessingResolver.resolve(checkpoint(bit, convention: "hf")).0
+        #expect(b.resizeMode == .shorter && b.resizeSize == [256, 256] && b.cropSize == [224, 224], "Bit crops by default")
         let bad = try folder(with: ["preprocessor_config.json": #"{"size": "big"}"#])
         #expect(throws: PreprocessError.badValue(file: bad + "/preprocessor_config.json", key: "size",
                                                  expected: "N, {height, width} or {shortest_edge}", found: "big")) {
