@@ -106,6 +106,7 @@ def write_images():
     save("cmyk.jpg", Image.fromarray(synthetic(90, 70, 4)).convert("CMYK"), quality=90)
     save("exif_rotated.jpg", Image.fromarray(synthetic(120, 80, 5)), quality=90, exif=exif_orientation(6))
     save("rgb.png", Image.fromarray(synthetic(200, 133, 6, noise=0)), optimize=True)
+    save("exif_rotated.png", Image.fromarray(synthetic(50, 30, 20, noise=0)), exif=exif_orientation(8))
     rgba = np.dstack([synthetic(97, 140, 7, noise=0), synthetic(97, 140, 8, noise=0)[..., 0]])
     save("rgba.png", Image.fromarray(rgba, "RGBA"))
     pal = Image.fromarray(synthetic(160, 120, 9)).quantize(colors=32)
@@ -145,7 +146,7 @@ def write_bad():
 
 def decoded(path):
     im = Image.open(path)
-    if path.endswith("exif_rotated.jpg"):
+    if os.path.basename(path).startswith("exif_rotated."):
         im = ImageOps.exif_transpose(im)
     return im.convert("RGB")
 
@@ -167,7 +168,7 @@ def write_decoded(files):
         if name == "grey16.png":
             note = "not Pillow's convert('RGB') (which clips I;16 at 255): the high byte, as docs/images.md says"
         cases.append({"image": f"images/{name}", "truth": stem, "shape": list(arr.shape),
-                      "exif_transposed": name == "exif_rotated.jpg", "note": note})
+                      "exif_transposed": name.startswith("exif_rotated."), "note": note})
     np.savez_compressed(f"{OUT}/decoded.npz", **arrays)
     return cases
 

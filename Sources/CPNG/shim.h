@@ -16,6 +16,8 @@ typedef struct {
     int bitDepth;      ///< 1, 2, 4, 8 or 16
     int colorType;     ///< PNG_COLOR_TYPE_* (0 grey, 2 RGB, 3 palette, 4 grey+alpha, 6 RGBA)
     int interlaced;    ///< 1 for Adam7
+    unsigned char exif[4096];  ///< the start of an eXIf chunk read before the image data (TIFF bytes), if any
+    unsigned int exifLength;   ///< bytes in `exif` (0: none)
 } vitkit_png_info;
 
 typedef struct {
@@ -66,6 +68,15 @@ static inline int vitkit_png_run(const unsigned char *data, size_t size, vitkit_
     info->bitDepth = png_get_bit_depth(png, pinfo);
     info->colorType = png_get_color_type(png, pinfo);
     info->interlaced = png_get_interlace_type(png, pinfo) == PNG_INTERLACE_ADAM7;
+    info->exifLength = 0;
+#ifdef PNG_eXIf_SUPPORTED
+    png_uint_32 exifCount = 0;
+    png_bytep exif = NULL;
+    if (png_get_eXIf_1(png, pinfo, &exifCount, &exif) && exif && exifCount > 0) {
+        info->exifLength = exifCount < sizeof(info->exif) ? exifCount : (unsigned int)sizeof(info->exif);
+        memcpy(info->exif, exif, info->exifLength);
+    }
+#endif
     if (rows) {
         png_set_expand(png);            // palette → RGB, grey 1/2/4 → 8, tRNS → alpha
         png_set_strip_16(png);

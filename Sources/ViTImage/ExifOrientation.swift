@@ -46,7 +46,7 @@ public enum ExifOrientation {
         return nil
     }
 
-    /// `image` turned upright for EXIF orientation `o` (the same transposition as Pillow's `ImageOps.exif_transpose`).
+    /// `image` turned upright for EXIF orientation `o` (alpha, if any, turned with it) (the same transposition as Pillow's `ImageOps.exif_transpose`).
     public static func apply(_ o: Int, to image: RGBImage) -> RGBImage {
         guard o != 1, (2...8).contains(o) else { return image }
         let w = image.width, h = image.height
@@ -64,7 +64,13 @@ public enum ExifOrientation {
                 }
             }
         }
-        return RGBImage(width: ow, height: oh, pixels: out)
+        var turned = RGBImage(width: ow, height: oh, pixels: out)
+        if let alpha = image.alpha {
+            var a = [UInt8](repeating: 0, count: alpha.count)
+            for y in 0..<oh { for x in 0..<ow { let (sx, sy) = source(o, x, y, w: w, h: h, ow: ow, oh: oh); a[y * ow + x] = alpha[sy * w + sx] } }
+            turned.alpha = a
+        }
+        return turned
     }
 
     /// The stored pixel shown at output (`x`, `y`) for orientation `o`.

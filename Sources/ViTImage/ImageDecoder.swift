@@ -33,7 +33,9 @@ public enum ImageDecoder {
             guard applyOrientation, let o = ExifOrientation.read(jpeg: bytes) else { return image }
             return ExifOrientation.apply(o, to: image)
         case .png?:
-            return try PNGDecoder.decode(bytes, file: file, maxPixels: maxPixels)
+            let image = try PNGDecoder.decode(bytes, file: file, maxPixels: maxPixels)
+            guard applyOrientation, let o = PNGDecoder.orientation(bytes, file: file) else { return image }
+            return ExifOrientation.apply(o, to: image)
         case nil:
             throw ImageError.unknownFormat(file: file)
         }

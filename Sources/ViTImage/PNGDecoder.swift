@@ -44,6 +44,13 @@ public enum PNGDecoder {
         return image
     }
 
+    /// The EXIF orientation of an eXIf chunk that comes before the image data, or nil.
+    public static func orientation(_ bytes: UnsafeRawBufferPointer, file: String) -> Int? {
+        guard var info = try? info(bytes, file: file), info.exifLength > 0 else { return nil }
+        let n = Int(info.exifLength)
+        return withUnsafeBytes(of: &info.exif) { ExifOrientation.tiffOrientation(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+    }
+
     static func error(_ message: [CChar], file: String) -> ImageError {
         let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         if text.contains("truncated") || text.contains("Not enough image data") {
