@@ -90,3 +90,37 @@ private func folder(with files: [String: String]) throws -> String {
         #expect(Array(out[3..<6]) == [132, 227, 142])
     }
 }
+
+/// Batches: images that do not end up at the model's size (no resize, no crop) are refused naming the file; an image
+/// smaller than a patch is refused before any resizing.
+@Suite struct ImageBatchTests {
+    let none = Preprocessing(resizeMode: .none, resizeSize: [0, 0], interpolation: .bilinear, cropSize: nil,
+                             cropPlacement: .huggingFace, rescaleFactor: 1.0 / 255.0, mean: nil, std: nil, source: "test")
+
+    @Test func mixedSizesWithoutResizeAreRefused() throws {
+        let files = ["images/grey.jpg", "images/rgb.png"].map(imageFixture)
+        #expect(throws: ImageError.sizeMismatch(file: files[0], width: 123, height: 97, expectedWidth: 200, expectedHeight: 133)) {
+            _ = try ImageBatchLoader.load(files, preprocessing: none, minimumSide: 8, expectedSize: [133, 200])
+        }
+        let ok = try ImageBatchLoader.load([files[1]], preprocessing: none, minimumSide: 8, expectedSize: [133, 200])
+        #expect(ok.shape == [1, 3, 133, 200])
+    }
+
+    @Test func smallerThanAPatch() throws {
+        let file = imageFixture("images/tiny.png")
+        #expect(throws: ImageError.self) {
+            _ = try ImageBatchLoader.load([file], preprocessing: none, minimumSide: 8, expectedSize: [5, 7])
+        }
+        do { _ = try ImageBatchLoader.load([file], preprocessing: none, minimumSide: 8, expectedSize: [7, 5]) } catch let e as ImageError {
+            guard case let .tooSmall(f, w, h, m, _) = e else { Issue.record("\(e)"); return }
+            #expect(f == file && w == 5 && h == 7 && m == 8 && "\(e)".contains("smaller than 8 pixels"))
+        }
+    }
+
+    @Test func foldersExpandToTheirImages() throws {
+        let files = try ImageBatchLoader.expand([imageFixture("images")])
+        #expect(files.count >= 15 && files == files.sorted() && files.allSatisfy { $0.hasSuffix(".jpg") || $0.hasSuffix(".png") })
+        #expect(throws: ImageError.self) { _ = try ImageBatchLoader.expand([imageFixture("nonexistent")]) }
+        #expect(throws: ImageError.self) { _ = try ImageBatchLoader.expand([imageFixture("plots")]) }
+    }
+}
