@@ -1,5 +1,6 @@
 // swift-tools-version: 6.0
 import PackageDescription
+import Foundation
 
 // Layers (lower never import higher):
 // 1. CHDF5, CBLAS          system libraries + shims
@@ -14,6 +15,18 @@ import PackageDescription
 //    ViTConvert            streaming conversion to .bin/.safetensors/.h5 (vit-convert's library)
 //    ViTInspect            checkpoint statistics and canonical diffs (vit-summary --stats/--diff)
 // 5. executables           vit-run, vit-convert, vit-summary, vit-bench
+//    vit-hdf5-reader       the isolated HDF5 reader ViTHDF5 starts for every file (C, libhdf5 linked statically)
+
+/// libhdf5 linked statically into vit-hdf5-reader: the shared library pulls in ~28 others (libcurl,
+/// gnutls, krb5, …) whose loading made every reader start cost 10–30 ms; the static archive needs only
+/// zlib and libsz/libaec. Debian's libhdf5-dev ships it; without it the shared library is used.
+let hdf5Static: [String] = ["x86_64-linux-gnu", "aarch64-linux-gnu"]
+    .map { "/usr/lib/\($0)/hdf5/serial/libhdf5.a" }
+    .filter { FileManager.default.fileExists(atPath: $0) }
+let readerLinking: [LinkerSetting] = hdf5Static.first.map {
+    [.unsafeFlags([$0]), .linkedLibrary("sz"), .linkedLibrary("z"), .linkedLibrary("m"), .linkedLibrary("dl")]
+} ?? [.linkedLibrary("hdf5")]
+
 let package = Package(
     name: "ViTKit",
     platforms: [.macOS(.v13)],
@@ -25,6 +38,7 @@ let package = Package(
         .executable(name: "vit-convert", targets: ["vit-convert"]),
         .executable(name: "vit-summary", targets: ["vit-summary"]),
         .executable(name: "vit-bench", targets: ["vit-bench"]),
+        .executable(name: "vit-hdf5-reader", targets: ["vit-hdf5-reader"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -67,12 +81,17 @@ let package = Package(
         .executableTarget(name: "vit-bench", dependencies: [
             "ViTCLI", "ViTMapping", "ViTRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        .executableTarget(name: "vit-hdf5-reader", path: "Sources/vit-hdf5-reader",
+                          cSettings: [.unsafeFlags(["-I/usr/include/hdf5/serial", "-O2"])],
+                          linkerSettings: readerLinking),
+
         // Fuzz harnesses (tools/fuzz.sh builds them with -DFUZZING -sanitize=fuzzer; otherwise corpus replayers).
         .target(name: "FuzzDriver", dependencies: ["ViTTensor"], path: "Fuzz/FuzzDriver"),
         .executableTarget(name: "fuzz-safetensors", dependencies: ["FuzzDriver", "ViTSafetensors"], path: "Fuzz/fuzz-safetensors"),
         .executableTarget(name: "fuzz-bin", dependencies: ["FuzzDriver", "ViTBin"], path: "Fuzz/fuzz-bin"),
         .executableTarget(name: "fuzz-npy", dependencies: ["FuzzDriver", "ViTNumpy"], path: "Fuzz/fuzz-npy"),
         .executableTarget(name: "fuzz-pickle", dependencies: ["FuzzDriver", "ViTTorch", "ViTZip"], path: "Fuzz/fuzz-pickle"),
+        .executableTarget(name: "fuzz-hdf5-stream", dependencies: ["FuzzDriver", "ViTHDF5"], path: "Fuzz/fuzz-hdf5-stream"),
         .executableTarget(name: "fuzz-zip", dependencies: ["FuzzDriver", "ViTZip", "ViTNpz", "ViTTorch"], path: "Fuzz/fuzz-zip"),
 
         .testTarget(name: "ViTTensorTests", dependencies: ["ViTTensor"]),
