@@ -50,13 +50,18 @@ public final class HDF5File: TensorSource, @unchecked Sendable {
     /// - Parameter path: the file.
     /// - Throws: `HDF5Error.fileNotFound`, `.notHDF5` (no signature), `.library` (libhdf5 refused the file,
     ///   e.g. corrupt or truncated), `.nameCollision`, `.linkCycle`, `.unsupportedAttribute` (a root attribute).
-    public init(path: String) throws(HDF5Error) {
+    public convenience init(path: String) throws(HDF5Error) {
+        try self.init(path: path, reader: ReaderOptions())
+    }
+
+    /// Opens `path` with a given reader executable / watchdog (tests) — see `init(path:)`.
+    init(path: String, reader: ReaderOptions) throws(HDF5Error) {
         self.path = path
         guard let offset = try HDF5File.signatureOffset(ofFileAt: path) else { throw .notHDF5(file: path) }
         userBlockSize = offset
 
         let walk: WalkResult, rootAttributes: [String: HDF5Attribute]
-        if HDF5Isolation.inProcess {
+        if reader.inProcess {
             let file: HDF5ID
             (file, walk, rootAttributes) = try HDF5Library.run { () throws(HDF5Error) in
                 let file = try HDF5ID(H5Fopen(path, vk_H5F_ACC_RDONLY(), vk_H5P_DEFAULT()), .file, file: path, "opening the file")
@@ -68,7 +73,7 @@ public final class HDF5File: TensorSource, @unchecked Sendable {
             }
             backend = .inProcess(file)
         } else {
-            let (process, catalogue) = try HDF5ReaderProcess.start(file: path)
+            let (process, catalogue) = try HDF5ReaderProcess.start(file: path, options: reader)
             walk = catalogue.walk
             rootAttributes = catalogue.rootAttributes ?? [:]
             let readable = zip(walk.datasets, catalogue.entries).compactMap { d, entry -> (index: Int, offset: UInt64?)? in
@@ -106,6 +111,9 @@ public final class HDF5File: TensorSource, @unchecked Sendable {
         unreadableByPath = Dictionary(uniqueKeysWithValues: unreadable.map { ($0.path, $0) })
         metadata = rootAttributes.mapValues(\.rendered)
     }
+
+    /// The isolated reader's process id while it runs (nil in-process or once it was stopped; for tests).
+    var readerProcessID: pid_t? { backend.isolated?.process.processID }
 
     /// `a/b`, `/a/b`, `//a//b/` → `/a/b`; the root is `/`.
     static func normalize(_ path: String) -> String {

@@ -20,12 +20,9 @@ enum HDF5Isolation {
 
     static var inProcess: Bool { getenv("VITKIT_HDF5_IN_PROCESS").map { String(cString: $0) == "1" } ?? false }
 
-    /// Seconds without progress before the reader is stopped (tests lower it; the environment overrides).
-    nonisolated(unsafe) static var watchdogOverride: Int?
-
     static var watchdogSeconds: Int {
         if let v = getenv("VITKIT_HDF5_WATCHDOG_SECONDS").flatMap({ Int(String(cString: $0)) }), v > 0 { return v }
-        return watchdogOverride ?? defaultWatchdogSeconds
+        return defaultWatchdogSeconds
     }
 
     /// The reader executable, or a message saying where it was looked for.
@@ -64,4 +61,12 @@ enum HDF5Isolation {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
+}
+
+/// How one file is read: the environment's choices, or a test's.
+struct ReaderOptions: Sendable {
+    var inProcess = HDF5Isolation.inProcess
+    /// The reader executable; nil finds it as `HDF5Isolation.helperPath()` says.
+    var executable: String?
+    var watchdogSeconds = HDF5Isolation.watchdogSeconds
 }

@@ -29,7 +29,17 @@ final class HDF5ReaderProcess: @unchecked Sendable {
     private var failure: HDF5Error?
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
-    private init(file: String, pid: pid_t, socket: Int32) {
+    private let watchdogSeconds: Int
+
+    /// The reader's pid, nil once reaped.
+    var processID: pid_t? {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return pid > 0 ? pid : nil
+    }
+
+    private init(file: String, pid: pid_t, socket: Int32, watchdogSeconds: Int) {
+        self.watchdogSeconds = watchdogSeconds
         self.file = file
         self.pid = pid
         self.socket = socket
@@ -44,8 +54,8 @@ final class HDF5ReaderProcess: @unchecked Sendable {
     }
 
     /// Starts the reader on `file` and reads its catalogue.
-    static func start(file: String) throws(HDF5Error) -> (HDF5ReaderProcess, CatalogueBuilder) {
-        let located = HDF5Isolation.helperPath()
+    static func start(file: String, options: ReaderOptions) throws(HDF5Error) -> (HDF5ReaderProcess, CatalogueBuilder) {
+        let located = options.executable.map { (path: Optional($0), problem: "") } ?? HDF5Isolation.helperPath()
         guard let helper = located.path else { throw .readerUnavailable(file: file, detail: located.problem) }
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
@@ -59,7 +69,7 @@ final class HDF5ReaderProcess: @unchecked Sendable {
             throw error
         }
         close(pair[1])
-        let process = HDF5ReaderProcess(file: file, pid: pid, socket: pair[0])
+        let process = HDF5ReaderProcess(file: file, pid: pid, socket: pair[0], watchdogSeconds: options.watchdogSeconds)
         var builder = CatalogueBuilder(file: file)
         while !builder.finished {
             _ = try builder.take(try process.receive(operation: "opening the file", filling: nil))
@@ -193,7 +203,7 @@ final class HDF5ReaderProcess: @unchecked Sendable {
 
     /// The next message, waiting with the progress watchdog.
     func receive(operation: String, filling memfd: Int32?) throws(HDF5Error) -> WireMessage {
-        let limit = HDF5Isolation.watchdogSeconds
+        let limit = watchdogSeconds
         var lastProgress = monotonicSeconds()
         var lastBlocks = memfd.map(blocks) ?? 0
         while true {

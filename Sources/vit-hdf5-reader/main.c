@@ -7,7 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <signal.h>
 #include <unistd.h>
 
 static void send_error(void) {
@@ -54,7 +59,37 @@ static void serve(hid_t file) {
     }
 }
 
+// `--sandbox-check ACTION FILE`: for the tests. Sandboxes itself as for reading FILE, then tries ACTION.
+// Forbidden-and-fatal actions end with SIGSYS; refused ones exit 0 when refused, 10 when allowed.
+static int sandbox_check(const char *action, const char *path) {
+    limit_resources();
+    H5open();
+    sandbox(0);
+    if (strcmp(action, "create") == 0) {
+        int fd = open(path, O_WRONLY | O_CREAT, 0600);
+        return fd < 0 && errno == EACCES ? 0 : 10;
+    }
+    if (strcmp(action, "write") == 0) {
+        int fd = open(path, O_RDWR);
+        return fd < 0 && errno == EACCES ? 0 : 10;
+    }
+    if (strcmp(action, "kill") == 0) return kill(getppid(), 0) < 0 && errno == EPERM ? 0 : 10;
+    if (strcmp(action, "exec") == 0) { execl("/bin/true", "true", (char *)NULL); return 10; }
+    if (strcmp(action, "fork") == 0) { pid_t p = fork(); if (p == 0) _exit(0); return 10; }
+    if (strcmp(action, "socket") == 0) { socket(AF_INET, SOCK_STREAM, 0); return 10; }
+    if (strcmp(action, "ptrace") == 0) { ptrace(PTRACE_TRACEME, 0, NULL, NULL); return 10; }
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) return 11;
+    sandbox(1);
+    if (strcmp(action, "open") == 0) {
+        int fd = open(path, O_RDONLY);
+        return fd < 0 && errno == EACCES ? 0 : 10;
+    }
+    return 12;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 4 && strcmp(argv[1], "--sandbox-check") == 0) return sandbox_check(argv[2], argv[3]);
     if (argc != 2 || fcntl(WIRE_FD, F_GETFD) < 0 || isatty(WIRE_FD) || lseek(WIRE_FD, 0, SEEK_CUR) >= 0) {
         fprintf(stderr, "vit-hdf5-reader: ViTKit's isolated HDF5 reader; it is started by ViTKit, not by hand\n");
         return 2;
