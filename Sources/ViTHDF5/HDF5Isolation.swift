@@ -27,7 +27,7 @@ enum HDF5Isolation {
 
     /// The reader executable, or a message saying where it was looked for.
     static func helperPath() -> (path: String?, problem: String) {
-        if let env = getenv("VITKIT_HDF5_HELPER") {
+        if let env = getenv("VITKIT_HDF5_HELPER"), env.pointee != 0 {
             let p = String(cString: env)
             return access(p, X_OK) == 0 ? (p, "") : (nil, "VITKIT_HDF5_HELPER names '\(p)', which is not an executable")
         }
