@@ -79,6 +79,7 @@ for i in range(count):
             counts[tool]["error naming the file"] += 1
             if "crashed with" in run.stderr:
                 counts[tool]["  of which libhdf5 crashed in the reader"] += 1
+                print("READER CRASH", tool, run.stderr.strip().splitlines()[-1][:400])
             if "made no progress" in run.stderr:
                 counts[tool]["  of which the reader was stopped by the watchdog"] += 1
         else:
