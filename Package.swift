@@ -15,7 +15,8 @@ import Foundation
 //    ViTConvert            streaming conversion to .bin/.safetensors/.h5 (vit-convert's library)
 //    ViTInspect            checkpoint statistics and canonical diffs (vit-summary --stats/--diff)
 // 5. executables           vit-run, vit-convert, vit-summary, vit-bench
-//    vit-hdf5-reader       the isolated HDF5 reader ViTHDF5 starts for every file (C, libhdf5 linked statically)
+//    vit-hdf5-reader       the isolated HDF5 reader ViTHDF5 starts for every file (C, libhdf5 linked statically);
+//                          every tool depends on it so that `swift build --product vit-X` builds it too
 
 /// libhdf5 linked statically into vit-hdf5-reader: the shared library pulls in ~28 others (libcurl,
 /// gnutls, krb5, …) whose loading made every reader start cost 10–30 ms; the static archive needs only
@@ -73,13 +74,13 @@ let package = Package(
             "ViTMapping", "ViTModel", "ViTFormats", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .executableTarget(name: "vit-run", dependencies: [
-            "ViTCLI", "ViTMapping", "ViTRuntime", "ViTNumpy", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "vit-hdf5-reader", "ViTCLI", "ViTMapping", "ViTRuntime", "ViTNumpy", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-convert", dependencies: [
-            "ViTCLI", "ViTConvert", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "vit-hdf5-reader", "ViTCLI", "ViTConvert", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-summary", dependencies: [
-            "ViTCLI", "ViTMapping", "ViTInspect", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "vit-hdf5-reader", "ViTCLI", "ViTMapping", "ViTInspect", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-bench", dependencies: [
-            "ViTCLI", "ViTMapping", "ViTRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "vit-hdf5-reader", "ViTCLI", "ViTMapping", "ViTRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .executableTarget(name: "vit-hdf5-reader", path: "Sources/vit-hdf5-reader",
                           cSettings: [.unsafeFlags(["-I/usr/include/hdf5/serial", "-O2"])],

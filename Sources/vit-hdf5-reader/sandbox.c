@@ -14,6 +14,8 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <termios.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #if defined(__x86_64__)
@@ -36,8 +38,29 @@ static void limit(int resource, rlim_t value) {
     setrlimit(resource, &r);
 }
 
+// PR_SET_PDEATHSIG would follow the *thread* that spawned the reader, and the parent's threads come and
+// go: a thread of the reader's own watches the parent process instead (it only sleeps and calls getppid).
+static pid_t parentAtStart;
+
+static void *watch_parent(void *unused) {
+    (void)unused;
+    for (;;) {
+        struct timespec second = {1, 0};
+        nanosleep(&second, NULL);
+        if (getppid() != parentAtStart) _exit(9);  // the parent is gone: never outlive it
+    }
+    return NULL;
+}
+
 void limit_resources(void) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);  // the reader never outlives its parent
+    parentAtStart = getppid();
+    pthread_t thread;
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    pthread_attr_setstacksize(&attributes, 64 * 1024);
+    pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&thread, &attributes, watch_parent, NULL) != 0) _exit(6);
+    pthread_attr_destroy(&attributes);
     size_t memory = physical_memory();
     size_t slack = (size_t)1 << 30;
     limit(RLIMIT_AS, memory > SIZE_MAX - slack ? RLIM_INFINITY : memory + slack);
@@ -136,7 +159,8 @@ void sandbox(int stage) {
         emit((struct sock_filter)LOAD_NR);
         allow_only(SYS_tgkill, 0, self, eperm);
         emit((struct sock_filter)LOAD_NR);
-        allow_only(SYS_tkill, 0, self, eperm);
+        emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_tkill, 0, 1));  // tkill(tid): a thread id
+        emit((struct sock_filter)RET(eperm));
         emit((struct sock_filter)LOAD_NR);
         // ioctl(TIOCSTI) would push keystrokes into a terminal: refused.
         emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, 4));
@@ -153,5 +177,7 @@ void sandbox(int stage) {
     emit((struct sock_filter)RET(SECCOMP_RET_ALLOW));
     if (length >= CAP) _exit(5);
     struct sock_fprog fprog = {length, program};
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog) != 0) _exit(5);
+    // TSYNC: the filter applies to every thread of the reader (the parent watcher too).
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &fprog) != 0) _exit(5);
 }

@@ -80,6 +80,24 @@ struct HDF5IsolationTests {
         #expect(isGone(pid))
     }
 
+    /// PR_SET_PDEATHSIG would have killed the reader when the thread that opened the file ended.
+    @Test("a file opened on a thread that has ended still reads: the reader follows the process, not the thread")
+    func openerThreadEnds() throws {
+        final class Box: @unchecked Sendable { var file: HDF5File? }
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            box.file = try? HDF5File(path: fixturePath("chunked_gzip.h5"))
+            done.signal()
+        }
+        thread.start()
+        done.wait()
+        usleep(1_500_000)  // the thread has exited; the reader's parent watcher has looked at least once
+        let h5 = try #require(box.file)
+        for name in h5.tensorNames { _ = try h5.tensor(named: name) }
+        #expect(try h5.attributes(of: "/").count >= 0)
+    }
+
     @Test("the sandbox: no exec, fork, socket or ptrace (killed); no file created or opened for writing, no signal to other processes, no open at all once the file is open (refused)",
           arguments: ["exec", "fork", "socket", "ptrace", "create", "write", "kill", "open"])
     func sandbox(action: String) throws {
