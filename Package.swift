@@ -18,6 +18,10 @@ import PackageDescription
 //    ViTInspect            checkpoint statistics and canonical diffs (vit-summary --stats/--diff)
 // 5. ViTPlot (+ CCairo)     the ViT paper's figures: their numbers from weights and attention, drawn with cairo
 //    executables           vit-run, vit-convert, vit-summary, vit-bench
+//    vit-hdf5-reader       the isolated HDF5 reader ViTHDF5 starts for every file (C, libhdf5 linked statically:
+//                          the shared library pulls in ~28 others whose loading made every start cost 10–30 ms;
+//                          `-l:libhdf5_serial.a`, Debian's static archive on the default search path, so no unsafe
+//                          flags); every tool depends on it so that `swift build --product vit-X` builds it too
 let package = Package(
     name: "ViTKit",
     platforms: [.macOS(.v13)],
@@ -29,6 +33,7 @@ let package = Package(
         .executable(name: "vit-convert", targets: ["vit-convert"]),
         .executable(name: "vit-summary", targets: ["vit-summary"]),
         .executable(name: "vit-bench", targets: ["vit-bench"]),
+        .executable(name: "vit-hdf5-reader", targets: ["vit-hdf5-reader"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -72,13 +77,17 @@ let package = Package(
             "ViTMapping", "ViTModel", "ViTFormats", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .executableTarget(name: "vit-run", dependencies: [
-            "ViTCLI", "ViTMapping", "ViTRuntime", "ViTNumpy", "ViTImage", "ViTPreprocess", "ViTPlot", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "vit-hdf5-reader", "ViTCLI", "ViTMapping", "ViTRuntime", "ViTNumpy", "ViTImage", "ViTPreprocess", "ViTPlot", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-convert", dependencies: [
-            "ViTCLI", "ViTConvert", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "vit-hdf5-reader", "ViTCLI", "ViTConvert", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-summary", dependencies: [
-            "ViTCLI", "ViTMapping", "ViTInspect", "ViTPlot", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "vit-hdf5-reader", "ViTCLI", "ViTMapping", "ViTInspect", "ViTPlot", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-bench", dependencies: [
-            "ViTCLI", "ViTMapping", "ViTRuntime", "ViTImage", "ViTPreprocess", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "vit-hdf5-reader", "ViTCLI", "ViTMapping", "ViTRuntime", "ViTImage", "ViTPreprocess", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        .executableTarget(name: "vit-hdf5-reader", path: "Sources/vit-hdf5-reader",
+                          linkerSettings: [.linkedLibrary(":libhdf5_serial.a"), .linkedLibrary("sz"), .linkedLibrary("z"),
+                                           .linkedLibrary("m"), .linkedLibrary("dl")]),
 
         // Fuzz harnesses (tools/fuzz.sh builds them with -DFUZZING -sanitize=fuzzer; otherwise corpus replayers).
         .target(name: "FuzzDriver", dependencies: ["ViTTensor"], path: "Fuzz/FuzzDriver"),
@@ -88,6 +97,7 @@ let package = Package(
         .executableTarget(name: "fuzz-pickle", dependencies: ["FuzzDriver", "ViTTorch", "ViTZip"], path: "Fuzz/fuzz-pickle"),
         .executableTarget(name: "fuzz-jpeg", dependencies: ["FuzzDriver", "ViTImage"], path: "Fuzz/fuzz-jpeg"),
         .executableTarget(name: "fuzz-png", dependencies: ["FuzzDriver", "ViTImage"], path: "Fuzz/fuzz-png"),
+        .executableTarget(name: "fuzz-hdf5-stream", dependencies: ["FuzzDriver", "ViTHDF5"], path: "Fuzz/fuzz-hdf5-stream"),
         .executableTarget(name: "fuzz-zip", dependencies: ["FuzzDriver", "ViTZip", "ViTNpz", "ViTTorch"], path: "Fuzz/fuzz-zip"),
 
         .testTarget(name: "ViTTensorTests", dependencies: ["ViTTensor"]),
