@@ -100,7 +100,15 @@ final class HDF5ReaderProcess: @unchecked Sendable {
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup(helper), strdup(file), nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, helper, &actions, &attributes, argv, environ)
+        var rc = posix_spawn(&pid, helper, &actions, &attributes, argv, environ)
+        // ETXTBSY: the helper file is open for writing somewhere (a build replacing it, or a descriptor a process
+        // spawned meanwhile inherited while it was written); that ends by itself, so retry for up to 2 s.
+        var waited = 0
+        while rc == ETXTBSY && waited < 200 {
+            usleep(10_000)
+            waited += 1
+            rc = posix_spawn(&pid, helper, &actions, &attributes, argv, environ)
+        }
         guard rc == 0 else {
             throw .readerUnavailable(file: file, detail: "cannot start '\(helper)': \(String(cString: strerror(rc)))")
         }
