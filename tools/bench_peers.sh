@@ -3,7 +3,7 @@
 # ONNX export (opset 17), 2 threads each, random weights, 224x224, alternating in the same run.
 # fp32 rows: ViT-Ti/S/B batch 1, ViT-B batch 8; bf16 rows: ViT-B batch 1 and 8 (OpenVINO: inference
 # precision hint bf16). Prints the CPU, the load average before and after, and one line per run.
-# Usage: tools/bench_peers.sh [REPEAT] [ROUNDS]   (needs tools/.venv: timm, onnx, onnxruntime, openvino as pinned in tools/requirements.txt)
+# Usage: tools/bench_peers.sh [REPEAT] [ROUNDS]   (needs tools/.venv: timm, onnx, onnxruntime, openvino as in tools/requirements.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=${1:-10}; ROUNDS=${2:-2}

@@ -1,3 +1,4 @@
+import ViTMapping
 import ViTTensor
 
 /// The rules of a conversion itself, each naming the files involved.
@@ -31,6 +32,8 @@ public enum ConvertError: Error, Equatable, CustomStringConvertible, Sendable {
     case notEnoughSpace(path: String, needed: Int, available: Int)
     /// The conversion was cancelled (e.g. by Ctrl-C); nothing was written.
     case cancelled(output: String)
+    /// The output name does not fit the export layout (`expected` lists what does).
+    case unsupportedExportExtension(path: String, layout: ExportLayout, expected: String)
 
     public var description: String {
         switch self {
@@ -61,6 +64,8 @@ public enum ConvertError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(p): not enough free space: the tensors need \(n) bytes, the disk has \(a) bytes available"
         case let .cancelled(o):
             return "\(o): conversion cancelled; nothing was written"
+        case let .unsupportedExportExtension(p, l, e):
+            return "\(p): --to \(l.rawValue) writes \(e)"
         }
     }
 }

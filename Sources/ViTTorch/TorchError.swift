@@ -39,11 +39,15 @@ public enum TorchError: Error, Equatable, CustomStringConvertible, Sendable {
     case tensorOutOfBounds(file: String, tensor: String, needed: Int, storageBytes: Int)
     /// No tensor of that name.
     case noSuchTensor(file: String, name: String)
+    /// Writing: a tensor whose dtype has no torch storage class here (f32, f16, bf16 and f64 have).
+    case unsupportedDType(file: String, tensor: String, dtype: String)
 
     public var description: String {
         switch self {
         case let .zip(e):
             return e.description
+        case let .unsupportedDType(f, t, d):
+            return "\(f): cannot write \(t) as \(d) to torch.save; store f32, f16, bf16 or f64 (use --dtype)"
         case let .legacyFormat(f):
             return "\(f): a legacy (pre-1.6, non-zip) torch.save file, which ViTKit does not read; re-save it with a "
                 + "current PyTorch: python -c \"import torch; torch.save(torch.load('\(f)', weights_only=True), 'new.pth')\""

@@ -9,7 +9,7 @@ struct VitBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vit-bench",
         abstract: "Benchmarks ViTKit (results go to docs/PERFORMANCE.md).",
-        subcommands: [ReadBench.self, ForwardBench.self])
+        subcommands: [ReadBench.self, ForwardBench.self, PreprocessBench.self])
 }
 
 /// Times `body` `repeat` times after one warm-up; returns (median, min) in milliseconds.

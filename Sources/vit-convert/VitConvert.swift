@@ -10,6 +10,7 @@ import Glibc
 #endif
 
 extension PosEmbedInterpolation: ExpressibleByArgument {}
+extension ExportLayout: ExpressibleByArgument {}
 
 /// An output dtype given as `f32`, `f16` or `bf16`.
 struct OutputDType: ExpressibleByArgument {
@@ -26,16 +27,22 @@ struct OutputDType: ExpressibleByArgument {
 struct VitConvert: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vit-convert",
-        abstract: "Convert a ViT checkpoint to the canonical timm layout as .bin, .safetensors or .h5.",
+        abstract: "Convert a ViT checkpoint to the canonical timm layout (.bin, .safetensors, .h5) or export it for timm, transformers, torchvision or ONNX Runtime.",
         discussion: """
             IN is any checkpoint ViTKit reads: \(CheckpointFormat.readableDescription). \
-            The extension of OUT picks the format: .bin (ViTKit native), .safetensors (loads into timm with \
-            strict=True), .h5 (flat HDF5). The model config is embedded in every output. OUT is written to a \
-            temporary file and renamed into place only when complete.
+            Without --to, the extension of OUT picks the format: .bin (ViTKit native), .safetensors (loads into timm \
+            with strict=True), .h5 (flat HDF5), .onnx (an ONNX graph). The model config is embedded in every output. \
+            With --to LAYOUT the model is written as that library loads it: timm (a folder), hf (a folder), \
+            torchvision (OUT.pth or OUT.safetensors), onnx (OUT.onnx); a model the layout cannot hold is refused with \
+            the feature and the layouts that can (see --list-layouts). OUT is written to a temporary file or folder \
+            and renamed into place only when complete.
             """)
 
-    @Argument(help: "The checkpoint to read (a file or a folder).") var input: String
-    @Argument(help: "The file to write: .bin, .safetensors or .h5.") var output: String
+    @Argument(help: "The checkpoint to read (a file or a folder).") var input: String?
+    @Argument(help: "The file or folder to write: .bin, .safetensors, .h5, .onnx; a folder for --to timm/hf.") var output: String?
+    @Option(help: "Export for a library: \(ExportLayout.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var to: ExportLayout?
+    @Flag(help: "Print what each export layout can hold, and exit.") var listLayouts = false
 
     @Option(help: "Resize the position embedding for a new image size (N or HxW; a whole number of patches).")
     var imageSize: ImageSizeArgument?
@@ -49,12 +56,26 @@ struct VitConvert: ParsableCommand {
     @OptionGroup var mapping: MappingArguments
 
     func validate() throws {
+        if listLayouts { return }
+        guard input != nil, output != nil else { throw ValidationError("give IN and OUT (or --list-layouts)") }
+        if (to != nil || output.flatMap(ExportRequest.impliedLayout(of:)) != nil) && imageSize != nil {
+            throw ValidationError("--image-size applies to .bin/.safetensors/.h5 conversions; resize first, then export")
+        }
         if imageSize == nil && (interpolation != nil || antialias) {
             throw ValidationError("--interpolation and --antialias apply only with --image-size")
         }
     }
 
     func run() throws {
+        if listLayouts {
+            print(CapabilityTable.text())
+            return
+        }
+        guard let input, let output else { return }
+        if let layout = to ?? ExportRequest.impliedLayout(of: output) {
+            try runExport(input: input, output: output, layout: layout)
+            return
+        }
         let cancellation = Cancellation()
         let signals = SignalHandling(cancellation)
         defer { _ = signals }
@@ -82,5 +103,29 @@ struct VitConvert: ParsableCommand {
         }
         print(report.summary)
         if let r = report.resize { print("resized \(r.text)") }
+    }
+}
+
+extension VitConvert {
+    /// `--to LAYOUT` (or an `.onnx` output): export for a library.
+    func runExport(input: String, output: String, layout: ExportLayout) throws {
+        let cancellation = Cancellation()
+        let signals = SignalHandling(cancellation)
+        defer { _ = signals }
+        let request = ExportRequest(input: input, output: output, layout: layout, mapping: mapping.options,
+                                    dtype: dtype?.value, overwrite: force, cancellation: cancellation)
+        let report: ExportReport
+        do {
+            report = try Exporter.export(request)
+        } catch {
+            printError("Error: \(error)")
+            fflush(nil)
+            if case ConvertError.cancelled = error { _exit(130) }
+            _exit(1)
+        }
+        guard !quiet else { return }
+        for line in describe(report.mapping) where line.hasPrefix("note") { printError(line) }
+        for note in report.notes { printError("note: \(note)") }
+        print(report.summary)
     }
 }
