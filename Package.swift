@@ -1,26 +1,28 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// Platforms: Linux only (x86-64 and arm64 with libhdf5, OpenBLAS and zlib installed, see tools/setup). The
+// sources use Glibc, RUSAGE_THREAD and Linux mmap flags, so no Apple platform is claimed.
+
 // Layers (lower never import higher):
 // 1. CHDF5, CBLAS          system libraries + shims
 // 2. ViTTensor             dtypes, shapes, tensors, checkpoint protocol
 //    ViTSafetensors, ViTHDF5, ViTNumpy, ViTBin   one target per container format
 //    ViTZip (+ CZlib) → ViTNpz (.npz), ViTTorch (torch.save zip)
-//    ViTFormats            format detection / opening any checkpoint
+//    ViTFormats            format detection / opening any checkpoint (and the config.json sidecar)
 // 3. ViTModel              config, canonical layout, resizer, summary (no files)
 //    ViTRuntime            typed weights and the CPU forward pass (OpenBLAS), kept apart so the
 //                          header-only tools (vit-summary) do not load OpenBLAS
 // 4. ViTMapping            conventions -> canonical timm layout, config inference
 //    ViTConvert            streaming conversion to .bin/.safetensors/.h5 (vit-convert's library)
 //    ViTInspect            checkpoint statistics and canonical diffs (vit-summary --stats/--diff)
-// 5. executables           vit-run, vit-convert, vit-summary, vit-bench
+// 5. ViTKit                the facade (`Checkpoint`, `Model`), re-exporting the public API
+//    executables           vit-run, vit-convert, vit-summary, vit-bench; Examples/vitkit-example
+// Every edge below is used by an `import` and every import is an edge: PackageGraphTests checks it.
 let package = Package(
     name: "ViTKit",
-    platforms: [.macOS(.v13)],
     products: [
-        .library(name: "ViTKit", targets: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy", "ViTBin",
-                                           "ViTZip", "ViTNpz", "ViTTorch", "ViTFormats", "ViTModel", "ViTRuntime", "ViTMapping",
-                                           "ViTConvert", "ViTInspect"]),
+        .library(name: "ViTKit", targets: ["ViTKit"]),
         .executable(name: "vit-run", targets: ["vit-run"]),
         .executable(name: "vit-convert", targets: ["vit-convert"]),
         .executable(name: "vit-summary", targets: ["vit-summary"]),
@@ -28,6 +30,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5",
@@ -45,27 +49,32 @@ let package = Package(
         .target(name: "ViTZip", dependencies: ["ViTTensor", "CZlib"]),
         .target(name: "ViTNpz", dependencies: ["ViTTensor", "ViTZip", "ViTNumpy"]),
         .target(name: "ViTTorch", dependencies: ["ViTTensor", "ViTZip"]),
-        .target(name: "ViTFormats", dependencies: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTNumpy", "ViTBin", "ViTNpz", "ViTTorch"]),
+        .target(name: "ViTFormats", dependencies: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTBin", "ViTZip", "ViTNpz", "ViTTorch"]),
 
         .target(name: "ViTModel", dependencies: ["ViTTensor"]),
         .target(name: "ViTRuntime", dependencies: ["ViTModel", "ViTTensor", "CBLAS"]),
-        .target(name: "ViTMapping", dependencies: ["ViTTensor", "ViTHDF5", "ViTFormats", "ViTModel"]),
+        .target(name: "ViTMapping", dependencies: ["ViTTensor", "ViTModel"]),
 
         .target(name: "ViTConvert", dependencies: [
             "ViTMapping", "ViTFormats", "ViTSafetensors", "ViTHDF5", "ViTBin", "ViTModel", "ViTTensor"]),
-        .target(name: "ViTInspect", dependencies: ["ViTTensor", "ViTFormats", "ViTModel", "ViTMapping"]),
+        .target(name: "ViTInspect", dependencies: ["ViTTensor", "ViTModel", "ViTMapping"]),
+
+        .target(name: "ViTKit", dependencies: [
+            "ViTTensor", "ViTModel", "ViTRuntime", "ViTMapping", "ViTFormats", "ViTConvert", "ViTInspect"]),
+        .executableTarget(name: "vitkit-example", dependencies: ["ViTKit"], path: "Examples/vitkit-example"),
 
         .target(name: "ViTCLI", dependencies: [
-            "ViTMapping", "ViTModel", "ViTFormats", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "ViTMapping", "ViTModel", "ViTTensor", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "SystemPackage", package: "swift-system")]),
 
         .executableTarget(name: "vit-run", dependencies: [
-            "ViTCLI", "ViTMapping", "ViTRuntime", "ViTNumpy", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "ViTCLI", "ViTFormats", "ViTMapping", "ViTModel", "ViTRuntime", "ViTNumpy", "ViTTensor", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-convert", dependencies: [
-            "ViTCLI", "ViTConvert", "ViTMapping", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "ViTCLI", "ViTConvert", "ViTFormats", "ViTMapping", "ViTModel", "ViTTensor", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-summary", dependencies: [
-            "ViTCLI", "ViTMapping", "ViTInspect", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "ViTCLI", "ViTFormats", "ViTInspect", "ViTMapping", "ViTModel", "ViTTensor", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-bench", dependencies: [
-            "ViTCLI", "ViTMapping", "ViTRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "ViTCLI", "ViTFormats", "ViTModel", "ViTRuntime", "ViTTensor", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Fuzz harnesses (tools/fuzz.sh builds them with -DFUZZING -sanitize=fuzzer; otherwise corpus replayers).
         .target(name: "FuzzDriver", dependencies: ["ViTTensor"], path: "Fuzz/FuzzDriver"),
@@ -88,7 +97,8 @@ let package = Package(
         .testTarget(name: "ViTTorchTests", dependencies: ["ViTTorch", "ViTZip", "ViTZipTestSupport"]),
         .testTarget(name: "ViTConvertTests", dependencies: ["ViTConvert", "ViTRuntime", "ViTNumpy", "ViTBin", "ViTSafetensors"]),
         .testTarget(name: "ViTInspectTests", dependencies: ["ViTInspect", "ViTSafetensors"]),
-        .testTarget(name: "CLITests", dependencies: ["ViTFormats", "ViTNumpy", "ViTSafetensors", "vit-run", "vit-summary",
+        .testTarget(name: "CLITests", dependencies: ["ViTFormats", "ViTNumpy", "ViTSafetensors", "ViTTensor", "ViTTorch", "ViTZip",
+                                                     "vit-run", "vit-summary", "vitkit-example",
                                                      "vit-convert"]),
         .testTarget(name: "HardeningTests", dependencies: [
             "ViTFormats", "ViTSafetensors", "ViTBin", "ViTNumpy", "ViTModel", "ViTRuntime", "ViTMapping", "ViTTorch",

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-import ViTTensor
 
 /// The container formats ViTKit reads, detected by content (never by extension).
 public enum CheckpointFormat: String, Sendable, CaseIterable {
@@ -35,6 +31,10 @@ public enum FormatError: Error, Equatable, CustomStringConvertible, Sendable {
     case unrecognized(path: String, firstBytes: String)
     /// A JSON file that is not a safetensors index (no `weight_map`).
     case notAnIndex(path: String)
+    /// A ZIP archive holding neither a `torch.save` pickle nor `.npy` arrays.
+    case unrecognizedArchive(path: String, entries: [String])
+    /// The `config.json` beside the weights cannot be read as UTF-8 text.
+    case invalidConfig(path: String, message: String)
 
     public var description: String {
         switch self {
@@ -44,6 +44,11 @@ public enum FormatError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(p): not a checkpoint ViTKit reads (first bytes \(b)); expected \(CheckpointFormat.readableDescription)"
         case let .notAnIndex(p):
             return "\(p): a JSON file but not a safetensors index (expected a \"weight_map\" object)"
+        case let .unrecognizedArchive(p, e):
+            return "\(p): a ZIP archive but neither a torch.save file (<name>/data.pkl) nor an .npz (.npy members); "
+                + "found " + (e.isEmpty ? "no members" : e.joined(separator: ", ")) + "; expected \(CheckpointFormat.readableDescription)"
+        case let .invalidConfig(p, m):
+            return "\(p): the config.json beside the weights must be UTF-8 JSON text, found \(m); fix or remove it"
         }
     }
 }

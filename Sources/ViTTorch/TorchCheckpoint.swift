@@ -158,8 +158,13 @@ public final class TorchCheckpoint: TensorSource {
     /// - Parameter path: the file to look at (only its ZIP directory is read).
     public static func looksLikeTorchZip(path: String) -> Bool {
         guard let zip = try? ZipArchive(path: path) else { return false }
-        return !archiveNames(zip).isEmpty
+        return isTorchArchive(zip)
     }
+
+    /// True when an opened ZIP archive holds a `<archive>/data.pkl` (a `torch.save` file or a TorchScript
+    /// archive): the test `CheckpointOpener` makes on the archive it has parsed once.
+    /// - Parameter zip: an opened archive.
+    public static func isTorchArchive(_ zip: ZipArchive) -> Bool { !archiveNames(zip).isEmpty }
 
     /// True when `prefix` (a file's first 16 bytes or more) is the start of a legacy pre-1.6
     /// `torch.save` file: a pickle protocol byte followed by torch's magic number.

@@ -50,7 +50,7 @@ struct VitRun: ParsableCommand {
         if let output { try NpyFile.write(logits, to: output) }
         print(TopK.render(logits, k: top, labels: checkpoint.config.labels, isFeatures: checkpoint.config.numClasses == 0))
         if let n = repetitions {
-            let times = try ForwardTimer.time(times: n) { _ = try vit.forward(images, workspace: workspace) }
+            let times = try measure(times: n) { _ = try vit.forward(images, workspace: workspace) }
             printError(String(format: "forward median_ms=%.3f min_ms=%.3f", times.median, times.min))
         }
     }

@@ -1,0 +1,13 @@
+// The ViTKit module: one import for the whole public API.
+//
+// `import ViTKit` brings the facade (`Checkpoint`, `Model`, `CheckpointOptions`, `CheckpointReport`) and every
+// lower module's public types: tensors and dtypes (ViTTensor), the config and canonical layout (ViTModel), the
+// forward pass (ViTRuntime), conventions and mapping (ViTMapping), format detection (ViTFormats), conversion
+// (ViTConvert) and statistics (ViTInspect).
+@_exported import ViTTensor
+@_exported import ViTModel
+@_exported import ViTRuntime
+@_exported import ViTMapping
+@_exported import ViTFormats
+@_exported import ViTConvert
+@_exported import ViTInspect
