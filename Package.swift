@@ -96,6 +96,7 @@ let package = Package(
         .testTarget(name: "ViTNpzTests", dependencies: ["ViTNpz", "ViTZip", "ViTNumpy", "ViTZipTestSupport"]),
         .testTarget(name: "ViTTorchTests", dependencies: ["ViTTorch", "ViTZip", "ViTZipTestSupport"]),
         .testTarget(name: "ViTConvertTests", dependencies: ["ViTConvert", "ViTRuntime", "ViTNumpy", "ViTBin", "ViTSafetensors"]),
+        .testTarget(name: "ViTKitTests", dependencies: ["ViTKit", "ViTNumpy"]),
         .testTarget(name: "ViTInspectTests", dependencies: ["ViTInspect", "ViTSafetensors"]),
         .testTarget(name: "CLITests", dependencies: ["ViTFormats", "ViTNumpy", "ViTSafetensors", "ViTTensor", "ViTTorch", "ViTZip",
                                                      "vit-run", "vit-summary", "vitkit-example",
