@@ -140,8 +140,8 @@ public final class TorchCheckpoint: TensorSource {
             return try Tensor(dtype: r.dtype, shape: r.shape, storage: content.storage, offset: content.offset + r.storageOffset * size)
         }
         let copy = content.withUnsafeBytes {
-            StridedCopy.gather($0, elementSize: size, offset: r.storageOffset, size: r.shape, stride: r.stride,
-                               swap: bigEndian && size > 1)
+            StridedGather.gather($0, elementSize: size, offset: r.storageOffset, size: r.shape, stride: r.stride,
+                                 byteSwap: bigEndian && size > 1)
         }
         return try Tensor(dtype: r.dtype, shape: r.shape, storage: copy)
     }
