@@ -317,14 +317,16 @@ def hf_cases():
         st = folder / "model.safetensors"
         if classifier:
             cfg = common.vit_config(embed_dim=32, num_heads=2, attn_dim=32, mlp_hidden_dim=48,
-                                    layer_norm_eps=1e-12, labels=CIFAR10)
+                                    layer_norm_eps=1e-12, labels=CIFAR10, pos_embed_rule="bicubic",
+                                    family="ViT (transformers)")
             extra_out = {}
             notes = ["config.json holds num_attention_heads, hidden_size, intermediate_size, image_size, patch_size, "
                      "layer_norm_eps (1e-12) and id2label", "files keep the transformers v4 names even though "
                      "transformers 5 renames the modules in memory"]
         else:
             cfg = common.vit_config(embed_dim=32, num_heads=2, attn_dim=32, mlp_hidden_dim=48, layer_norm_eps=1e-12,
-                                    num_classes=0, pre_logits_dim=32, pre_logits_activation="tanh")
+                                    num_classes=0, pre_logits_dim=32, pre_logits_activation="tanh",
+                                    pos_embed_rule="bicubic", family="ViT (transformers)")
             feats = out.last_hidden_state[:, 0].numpy()
             common.save_npy(d / "features.npy", feats)
             extra_out = {"extra_outputs": {

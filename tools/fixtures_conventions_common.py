@@ -27,7 +27,8 @@ CONFIG_DEFAULTS = {
 
 def vit_config(**overrides) -> dict:
     """The expected canonical ViTConfig (snake_case keys); unknown keys are an error."""
-    unknown = set(overrides) - set(CONFIG_DEFAULTS) - {"labels"}
+    # The family keys (ViTConfig decodes them with plain-ViT defaults when absent) are written only when they differ.
+    unknown = set(overrides) - set(CONFIG_DEFAULTS) - {"labels", "activation", "head_bias", "pos_embed_rule", "family"}
     if unknown:
         raise KeyError(f"not ViTConfig keys: {sorted(unknown)}")
     cfg = dict(CONFIG_DEFAULTS)

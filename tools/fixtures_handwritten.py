@@ -4,13 +4,14 @@ Usage (from the repository root):
 
     tools/.venv/bin/python tools/fixtures_handwritten.py              # every case + seed004_vit_b16/tensors.json
     tools/.venv/bin/python tools/fixtures_handwritten.py seed004      # only these groups (seed004, seed000,
-                                                                      # variants, vitb16)
+                                                                      # variants, vitb16, tutorials)
 
 Cases (each folder: model.safetensors [+ model.pth], input.npy, logits.npy, case.json):
 - seed004_conv, seed004_unfold: seed 004's code as written (tools/fixtures_handwritten_seed004.py), small constants.
 - seed000_einops, seed000_einops_block: seed 000's einops ViT, both versions (tools/fixtures_handwritten_seed000.py).
 - var_modulelist_sep_qkv, var_sequential_fused_qkv_mlphead, var_torch_encoder_gray, var_relu_meanpool,
   var_nonsquare_nometa, amb_norm_order, amb_linear_roles: layouts with invented names (tools/fixtures_handwritten_variants.py).
+- tut_uva_lightning: the UvA DL Course's tutorial ViT (tools/fixtures_handwritten_tutorials.py), not a seed.
 - seed004_vit_b16/tensors.json: seed 004's full ViT-B/16 without weights: every tensor name, dtype and shape, the
   torchinfo total and fvcore's count.
 case.json "options" names what a user must tell ViTKit that the weights cannot; "expected_result" says, per checkpoint
@@ -402,7 +403,8 @@ def variant_cases():
         cfg=cfg_of(image_size=[32, 32], embed_dim=16, depth=2, num_heads=2, attn_dim=16, mlp_hidden_dim=40,
                    class_token=False, global_pool="avg", final_norm=False, fc_norm=True, layer_norm_eps=1e-6,
                    num_classes=6),
-        options={"heads": 2, "act": "relu", "eps": 1e-6, "pool_norm": "after_pool"}, source=src, libraries=libs,
+        options={"heads": 2, "act": "relu", "eps": 1e-6, "pool_norm": "after_pool",
+                 "map": ["closing_ln -> fc_norm"]}, source=src, libraries=libs,
         constructor=constructor_of(v.Finch), pth=True,
         expected_result={"model.safetensors": "maps_or_refused", "model.pth": "maps"},
         norm_order="registration order: norm_mix is registered first and is the pre-attention norm (model.pth "
@@ -531,9 +533,39 @@ def variant_cases():
                "end_ln over all tokens, then answer on token 0"])
 
 
+def tutorial_cases():
+    import fixtures_handwritten_tutorials as t
+    seed = 700
+    torch.manual_seed(seed)
+    model = t.uva_small()
+    randomize(model, seed)
+    r = [rule("cls_token", "cls_token"), rule("pos_embed", "pos_embedding"),
+         rule("patch_embed.proj.weight", "input_layer.weight", "linear_patch_cpp_to_conv"),
+         rule("patch_embed.proj.bias", "input_layer.bias")]
+    for i in range(3):
+        p = f"transformer.{i}."
+        r += block(i, norm1=p + "layer_norm_1", norm2=p + "layer_norm_2", mha=p + "attn", proj="",
+                   fc1=p + "linear.0", fc2=p + "linear.3")
+    r += linear("fc_norm", "mlp_head.0") + linear("head", "mlp_head.1")
+    write_case(
+        "tut_uva_lightning", model, t.uva_small, seed=seed, x=common.make_input(seed, 3, 32, 32), rules=r,
+        cfg=cfg_of(image_size=[32, 32], patch_size=[4, 4], embed_dim=24, depth=3, num_heads=3, attn_dim=24,
+                   mlp_hidden_dim=56, final_norm=False, fc_norm=True, layer_norm_eps=1e-5, num_classes=10),
+        options={"heads": 3, "act": "gelu", "eps": 1e-5}, pth=True,
+        source="tools/fixtures_handwritten_tutorials.py (UvA DL Course tutorial 15, as its author wrote it)",
+        libraries=TORCH_LIBS, constructor="tools/fixtures_handwritten_tutorials.py uva_small()",
+        norm_order="numeric suffix: layer_norm_1 (pre-attention), layer_norm_2 (pre-MLP)",
+        notes=["not a seed: a public tutorial ViTKit was never fitted to",
+               "input_layer = Linear(C*p*p, D) on img_to_patch's (C, p, p) flattening -> patch_order cpp",
+               "transformer = nn.Sequential of AttentionBlock: layer_norm_1, attn (nn.MultiheadAttention, "
+               "sequence-first), layer_norm_2, linear = Sequential(Linear, GELU, Dropout, Linear, Dropout)",
+               "mlp_head = Sequential(LayerNorm, Linear) on token 0: the LayerNorm is the head's (fc_norm on the "
+               "class token; the same as a final norm for class-token pooling)"])
+
+
 def main(argv: list[str]) -> None:
     groups = {"seed004": seed004_cases, "seed000": seed000_cases, "variants": variant_cases,
-              "vitb16": vit_b16_tensors}
+              "vitb16": vit_b16_tensors, "tutorials": tutorial_cases}
     for g in argv or list(groups):
         groups[g]()
     m = write_manifest()

@@ -178,7 +178,7 @@ public enum CheckpointComparer {
         return (maxDiff, over)
     }
 
-    /// The config fields (JSON keys, labels excluded) whose values differ.
+    /// The config fields (JSON keys; labels and the family name, which only describe, excluded) whose values differ.
     static func configDifferences(_ a: ViTConfig, _ b: ViTConfig) -> [ConfigDifference] {
         let da = fields(a), db = fields(b)
         return Set(da.keys).union(db.keys).sorted().compactMap { key in
@@ -191,6 +191,7 @@ public enum CheckpointComparer {
     private static func fields(_ config: ViTConfig) -> [String: String] {
         var c = config
         c.labels = nil
+        c.family = nil
         guard let data = try? JSONEncoder().encode(c),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
         var out: [String: String] = [:]

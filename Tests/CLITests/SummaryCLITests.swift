@@ -386,20 +386,21 @@ struct SummaryDiffCLITests {
         let dir = try scratchFolder()
         let timmPath = dir + "/timm.safetensors"
         // HF's eps (1e-12) is not timm's default: a timm checkpoint converted from HF records it.
-        let config = #"{"image_size":[32,32],"patch_size":[8,8],"in_channels":3,"embed_dim":32,"depth":2,"num_heads":2,"attn_dim":32,"mlp_hidden_dim":48,"qkv_bias":true,"class_token":true,"register_tokens":0,"no_embed_class":false,"global_pool":"token","final_norm":true,"fc_norm":false,"norm_pre":false,"layer_scale":false,"distilled":false,"patch_embed":"conv","patch_bias":true,"patch_norm_pre":false,"patch_norm_post":false,"layer_norm_eps":1e-12,"num_classes":10}"#
+        let config = #"{"image_size":[32,32],"patch_size":[8,8],"in_channels":3,"embed_dim":32,"depth":2,"num_heads":2,"attn_dim":32,"mlp_hidden_dim":48,"qkv_bias":true,"class_token":true,"register_tokens":0,"no_embed_class":false,"global_pool":"token","final_norm":true,"fc_norm":false,"norm_pre":false,"layer_scale":false,"distilled":false,"patch_embed":"conv","patch_bias":true,"patch_norm_pre":false,"patch_norm_post":false,"layer_norm_eps":1e-12,"num_classes":10,"pos_embed_rule":"bicubic"}"#
         try SafetensorsWriter.write(tensors: tensors, metadata: ["vitkit_config": config], to: timmPath)
 
         let r = try runSummary([timmPath, "--diff", hf])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.hasSuffix("equal: 32 tensors, max |diff| 0\n"))
 
-        // Without the eps the configs differ, and the verdict says so (exit 1).
+        // Without the eps (and HF's run-time resize rule) the configs differ, and the verdict says so (exit 1).
         let plainPath = dir + "/timm-no-config.safetensors"
         try SafetensorsWriter.write(tensors: tensors, metadata: ["num_heads": "2"], to: plainPath)
         let d = try runSummary([plainPath, "--diff", hf])
         #expect(d.status == 1)
         #expect(d.stdout.contains("config layer_norm_eps: 1e-06 vs 1e-12\n"))
-        #expect(d.stdout.hasSuffix("differ: 1 config field(s) differ (of 32 common tensors, max |diff| 0)\n"))
+        #expect(d.stdout.contains("config pos_embed_rule: \"bicubic_antialias\" vs \"bicubic\"\n"))
+        #expect(d.stdout.hasSuffix("differ: 2 config field(s) differ (of 32 common tensors, max |diff| 0)\n"))
     }
 
     @Test("one changed value: exit 1, the tensor named with its largest difference")

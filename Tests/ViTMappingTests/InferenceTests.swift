@@ -65,6 +65,8 @@ struct InferenceTests {
         let m = Synthetic(c)
         var labelled = c
         labelled.labels = ["LABEL_0", "LABEL_1"]
+        labelled.posEmbedRule = .bicubic
+        labelled.family = "ViT (transformers)"
         #expect(try plan(m.huggingFace(), configJSON: m.huggingFaceConfigJSON()).config == labelled)
         let wrongPatch = m.huggingFaceConfigJSON().replacingOccurrences(of: "\"patch_size\": 4", with: "\"patch_size\": 2")
         #expect(throws: MappingError.metadataMismatch(file: "test.ckpt", key: "config.json patch_size", metadata: "[2, 2]", weights: "patch [4, 4]")) {
@@ -108,6 +110,7 @@ struct InferenceTests {
         #expect(r.report.notes.contains { $0.contains("global pool 'avg' assumed from fc_norm") })
         var token = base
         token.globalPool = .token
+        token.family = "vit_tiny_patch16_224 (timm)"
         let json = #"{"architecture": "vit_tiny_patch16_224", "global_pool": "token", "num_classes": 2, "model_args": {"num_heads": 2}}"#
         let t = try plan(Synthetic(token).timm(), configJSON: json)
         #expect(t.config == token)
@@ -135,8 +138,8 @@ struct InferenceTests {
         #expect(throws: MappingError.metadataMismatch(file: "test.ckpt", key: "config.json num_hidden_layers", metadata: "3", weights: "blocks 2")) {
             try self.plan(m.huggingFace(), configJSON: json)
         }
-        let gelu = m.huggingFaceConfigJSON().replacingOccurrences(of: "\"hidden_act\": \"gelu\"", with: "\"hidden_act\": \"gelu_new\"")
-        #expect(throws: MappingError.unsupportedActivation(file: "test.ckpt", key: "config.json hidden_act", value: "gelu_new")) {
+        let gelu = m.huggingFaceConfigJSON().replacingOccurrences(of: "\"hidden_act\": \"gelu\"", with: "\"hidden_act\": \"silu\"")
+        #expect(throws: MappingError.unsupportedActivation(file: "test.ckpt", key: "config.json hidden_act", value: "silu")) {
             try self.plan(m.huggingFace(), configJSON: gelu)
         }
         #expect(throws: MappingError.badMetadata(file: "test.ckpt", key: "config.json", message: "not a JSON object")) {
@@ -147,7 +150,8 @@ struct InferenceTests {
     @Test("HF bare ViTModel: the pooler becomes pre_logits (tanh) with no classes; the mask token is unused")
     func hfPooler() throws {
         let c = ViTConfig(imageSize: [8, 8], patchSize: [4, 4], embedDim: 24, depth: 1, numHeads: 2, preLogitsDim: 24,
-                          preLogitsActivation: .tanh, layerNormEps: 1e-12, numClasses: 0)
+                          preLogitsActivation: .tanh, layerNormEps: 1e-12, numClasses: 0, posEmbedRule: .bicubic,
+                          family: "ViT (transformers)")
         let m = Synthetic(c)
         var stored = m.huggingFace(prefix: "", maskToken: true)
         // Put the model's own pre_logits values where the pooler goes.

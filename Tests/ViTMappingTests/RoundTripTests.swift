@@ -72,6 +72,8 @@ struct RoundTripTests {
         var c = ViTConfig(imageSize: s.grid.map { $0 * s.patch }, patchSize: [s.patch, s.patch], embedDim: s.d, depth: s.depth,
                           numHeads: s.heads, layerNormEps: 1e-12, numClasses: s.classes)
         c.labels = s.classes > 0 ? (0..<s.classes).map { "class \($0)" } : nil
+        c.posEmbedRule = .bicubic  // transformers interpolates without antialias at run time
+        c.family = "ViT (transformers)"  // config.json model_type "vit"
         let m = Synthetic(c)
         let json = m.huggingFaceConfigJSON(labels: c.labels)
         let r = try roundTrip(m, m.huggingFace(), expected: c, convention: .hf, configJSON: json)
@@ -178,6 +180,7 @@ struct RoundTripTests {
             _ = try roundTrip(m, m.kerasLegacy(perHeadKernels: true), expected: c, convention: .kerasLegacy, dtype: dtype)
             var hf = c
             hf.layerNormEps = 1e-12
+            hf.posEmbedRule = .bicubic
             let mh = Synthetic(hf)
             _ = try roundTrip(mh, mh.huggingFace(), expected: hf, convention: .hf, options: MappingOptions(heads: 2), dtype: dtype)
         }

@@ -259,6 +259,9 @@ struct OuterRoleReader {
                 roles[u.path] = .norm
                 if roles.values.contains(.clsToken) {
                     notes.append("\(u.path) read as the final LayerNorm over all tokens (with class-token pooling this equals normalising the pooled token)")
+                } else {
+                    notes.append("\(u.path) assumed to normalise all tokens before the mean pooling (vit-pytorch's order; the weights cannot show it); "
+                                 + "if the model normalises the pooled feature instead, map it: \"\(u.path)\": \"fc_norm\"")
                 }
             } else if !roles.values.contains(.fcNorm) {
                 roles[u.path] = .fcNorm
