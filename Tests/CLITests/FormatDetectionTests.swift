@@ -5,6 +5,7 @@ import ViTTensor
 import ViTSafetensors
 import ViTTorch
 import ViTZip
+import ViTTestSupport
 
 /// The error `body` throws, if any.
 func thrown(_ body: () throws -> Void) -> Error? {
@@ -12,8 +13,8 @@ func thrown(_ body: () throws -> Void) -> Error? {
     return nil
 }
 
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-func fixture(_ p: String) -> String { repoRoot.appendingPathComponent("fixtures/" + p).path }
+let repoRoot = Fixtures.repository
+func fixture(_ p: String) -> String { Fixtures.path(p) }
 
 func tempFile(_ bytes: [UInt8], name: String = "x.safetensors") -> String {
     let d = NSTemporaryDirectory() + "vitkit-detect-\(UUID().uuidString)"

@@ -2,9 +2,9 @@ import Foundation
 import Testing
 import ViTKit
 import ViTNumpy
+import ViTTestSupport
 
-private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("fixtures").path
+private let root = Fixtures.root.path
 
 /// One fixture the facade must open, run and write: a checkpoint, its reference input and logits, and the
 /// heads when the checkpoint does not record them (as its case.json says).

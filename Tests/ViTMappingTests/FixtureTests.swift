@@ -7,13 +7,13 @@ import ViTRuntime
 import ViTNumpy
 import ViTTensor
 @testable import ViTMapping
+import ViTTestSupport
 
 /// The committed reference checkpoints (fixtures/conventions, made by tools/fixtures_conventions*.py with the
 /// real libraries): each must map with the config its case.json expects, and every tensor must materialise.
 @Suite("Reference checkpoints of every convention")
 struct FixtureTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("fixtures/conventions")
+    static let root = Fixtures.url("conventions")
 
     /// The case folders (every folder with a case.json).
     static let cases: [String] = {
