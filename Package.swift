@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 // Platforms: Linux only (x86-64 and arm64 with libhdf5, OpenBLAS and zlib installed, see tools/setup). The
@@ -28,6 +28,12 @@ let package = Package(
         .executable(name: "vit-summary", targets: ["vit-summary"]),
         .executable(name: "vit-bench", targets: ["vit-bench"]),
     ],
+    // HDF5 (on by default): reading and writing .h5 through libhdf5. A user who reads safetensors, torch.save,
+    // .npz and .bin only depends with `traits: []` and builds without libhdf5.
+    traits: [
+        .trait(name: "HDF5", description: "Read and write HDF5 (.h5, Keras) checkpoints through libhdf5"),
+        .default(enabledTraits: ["HDF5"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
@@ -49,14 +55,17 @@ let package = Package(
         .target(name: "ViTZip", dependencies: ["ViTTensor", "CZlib"]),
         .target(name: "ViTNpz", dependencies: ["ViTTensor", "ViTZip", "ViTNumpy"]),
         .target(name: "ViTTorch", dependencies: ["ViTTensor", "ViTZip"]),
-        .target(name: "ViTFormats", dependencies: ["ViTTensor", "ViTSafetensors", "ViTHDF5", "ViTBin", "ViTZip", "ViTNpz", "ViTTorch"]),
+        .target(name: "ViTFormats", dependencies: [
+            "ViTTensor", "ViTSafetensors", .target(name: "ViTHDF5", condition: .when(traits: ["HDF5"])), "ViTBin", "ViTZip",
+            "ViTNpz", "ViTTorch"]),
 
         .target(name: "ViTModel", dependencies: ["ViTTensor"]),
         .target(name: "ViTRuntime", dependencies: ["ViTModel", "ViTTensor", "CBLAS"]),
         .target(name: "ViTMapping", dependencies: ["ViTTensor", "ViTModel"]),
 
         .target(name: "ViTConvert", dependencies: [
-            "ViTMapping", "ViTFormats", "ViTSafetensors", "ViTHDF5", "ViTBin", "ViTModel", "ViTTensor"]),
+            "ViTMapping", "ViTFormats", "ViTSafetensors", .target(name: "ViTHDF5", condition: .when(traits: ["HDF5"])), "ViTBin",
+            "ViTModel", "ViTTensor"]),
         .target(name: "ViTInspect", dependencies: ["ViTTensor", "ViTModel", "ViTMapping"]),
 
         .target(name: "ViTKit", dependencies: [

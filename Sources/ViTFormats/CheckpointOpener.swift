@@ -1,5 +1,7 @@
 import ViTBin
+#if HDF5
 import ViTHDF5
+#endif
 import ViTNpz
 import ViTTorch
 import ViTSafetensors
@@ -59,7 +61,11 @@ public enum CheckpointOpener {
             }
             return OpenedCheckpoint(format: .folder, source: try ConfigSidecar.attach(to: checkpoint, folder: path))
         case .hdf5:
+            #if HDF5
             return OpenedCheckpoint(format: .hdf5, source: try HDF5File(path: path))
+            #else
+            throw FormatError.notBuilt(path: path, format: "HDF5", trait: "HDF5")
+            #endif
         case .vitkitBin:
             return OpenedCheckpoint(format: .vitkitBin, source: try openBin(path, checksum: options.binChecksum))
         case .safetensors:

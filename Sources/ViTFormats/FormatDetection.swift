@@ -2,7 +2,9 @@
 import Glibc
 #endif
 import ViTBin
+#if HDF5
 import ViTHDF5
+#endif
 import ViTTorch
 import ViTZip
 import ViTTensor
@@ -39,7 +41,11 @@ public enum FormatDetection {
         guard fd >= 0 else { throw FormatError.unreadable(path: path, message: String(cString: strerror(errno))) }
         defer { close(fd) }
         let head = readAt(fd, offset: 0, count: min(Int(st.st_size), 64))
+        #if HDF5
         if (try? HDF5File.signatureOffset(ofFileAt: path)) != nil { return .hdf5 }
+        #else
+        if head.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) { return .hdf5 }  // to say what is missing
+        #endif
         if looksLikeBin(head) { return .vitkitBin }
         if looksLikeSafetensors(head) { return .safetensors }
         if ZipArchive.hasSignature(head) { return .zip }
