@@ -22,7 +22,8 @@ public struct CheckpointReport: Sendable, Equatable, CustomStringConvertible {
     /// The values nothing in the checkpoint recorded and ViTKit assumed (pass them in `CheckpointOptions`
     /// to settle them).
     public var assumptions: [String] {
-        mapping.headsSource == .assumedHeadDim64 ? ["attention heads: nothing records them; head dim 64 assumed"] : []
+        (mapping.headsSource == .assumedHeadDim64 ? ["attention heads: nothing records them; head dim 64 assumed"] : [])
+            + notes.filter { $0.contains(" assumed") }
     }
 
     /// The report as lines: format, convention, heads, config source, assumptions, notes.
@@ -32,8 +33,9 @@ public struct CheckpointReport: Sendable, Equatable, CustomStringConvertible {
                     + (mapping.dialect.isEmpty ? "" : ", \(mapping.dialect)"),
                  "heads: from " + (mapping.headsSource == .userFlag ? "the heads option" : "\(mapping.headsSource)")]
         if let c = mapping.configSource { l.append("config: from \(c)") }
+        let assumed = Set(assumptions)
         l += assumptions.map { "assumption: \($0)" }
-        l += notes.map { "note: \($0)" }
+        l += notes.filter { !assumed.contains($0) }.map { "note: \($0)" }
         return l
     }
 

@@ -73,7 +73,11 @@ struct FacadeTests {
     @Test("heads the checkpoint does not record are asked for, not guessed, when head dim 64 cannot hold")
     func assumption() throws {
         let checkpoint = try Checkpoint.open("\(root)/conventions/keras_legacy_h5/model.h5")
-        #expect(checkpoint.report.assumptions.isEmpty)  // Keras per-head kernels record the heads
+        // Keras per-head kernels record the heads; the image size and vit-keras' eps are assumed, and said.
+        #expect(checkpoint.report.assumptions.count == 2)
+        #expect(checkpoint.report.assumptions.contains { $0.hasPrefix("image size 32x32 assumed") })
+        #expect(checkpoint.report.lines.contains { $0.hasPrefix("assumption: LayerNorm eps 1e-06 assumed") })
+        #expect(!checkpoint.report.lines.contains { $0.hasPrefix("note: LayerNorm eps") })
         let error = #expect(throws: MappingError.self) {
             _ = try Checkpoint.open("\(root)/conventions/timm_plain/model.safetensors")
         }
