@@ -38,6 +38,15 @@ def inexpressible(c):
         reasons.append(f"MLP width {c['mlp_hidden_dim']} is not int(embed_dim * mlp_ratio) for any float ratio")
     if c.get("global_pool") == "token" and not c.get("class_token"):
         reasons.append("token pooling without a class token")
+    if c.get("global_pool") == "token_avg":
+        reasons.append("a classifier over concat(class token, patch mean) (transformers' Dinov2ForImageClassification)")
+    if c.get("registers_after_pos_embed"):
+        reasons.append("registers inserted after a position embedding that covers the class token (timm folds the "
+                       "class row into cls_token instead: vit_*_reg4_dinov2)")
+    if c.get("num_classes", 0) > 0 and c.get("head_bias") is False:
+        reasons.append("a head without bias (timm's head always has one; timm's own CLIP files store zeros)")
+    if c.get("global_pool") == "map" and c.get("pool_mlp_hidden_dim") != c["mlp_hidden_dim"]:
+        reasons.append("an attention-pool MLP of another width than the blocks' (timm derives it from mlp_ratio)")
     return reasons
 
 
@@ -65,6 +74,13 @@ def timm_kwargs(c):
         init_values=1e-5 if c["layer_scale"] else None,  # any non-None value creates ls1/ls2.gamma
         final_norm=final_norm,
     )
+    act = c.get("activation", "gelu")
+    if act == "swiglu":
+        from timm.layers import SwiGLUPacked
+        # timm's SwiGLUPacked: fc1 is (2H, D) for hidden_features = 2H, fc2 (D, H), SiLU on the first half.
+        kwargs.update(mlp_layer=SwiGLUPacked, act_layer=torch.nn.SiLU, mlp_ratio=2 * c["mlp_hidden_dim"] / c["embed_dim"])
+    elif act != "gelu":
+        kwargs["act_layer"] = {"gelu_tanh": "gelu_tanh", "quick_gelu": "quick_gelu", "relu": "relu"}[act]
     norm = partial(torch.nn.LayerNorm, eps=c["layer_norm_eps"])
     if c["layer_norm_eps"] != 1e-6:
         kwargs["norm_layer"] = norm

@@ -131,6 +131,21 @@ def hf_dinov2(name, registers=0, swiglu=False, bf16=False):
                                                       else "bicubic without antialias (Dinov2)"))
 
 
+def hf_dinov2_classifier(name):
+    """`Dinov2WithRegistersForImageClassification`: a Linear over concat(class token, mean of the patch tokens),
+    registers excluded (transformers' own forward)."""
+    from transformers import Dinov2WithRegistersConfig, Dinov2WithRegistersForImageClassification
+    model = Dinov2WithRegistersForImageClassification(Dinov2WithRegistersConfig(
+        hidden_size=D, num_hidden_layers=DEPTH, num_attention_heads=HEADS, mlp_ratio=MLP // D, image_size=IMG,
+        patch_size=PATCH, layerscale_value=0.5, num_register_tokens=4, num_labels=5))
+    randomize(model, 17)
+    d = fresh(name)
+    model.save_pretrained(os.path.join(d, "model"))
+    write_case(name, convention="hf", family="DINOv2 (classification)", checkpoint="model", output_kind="logits",
+               params=count(model), run=lambda x: model(pixel_values=x).logits, mask_token=D,
+               libraries=("torch", "transformers"), note="classifier over concat(cls, mean of patch tokens)")
+
+
 def hf_clip(name, whole=False):
     from transformers import CLIPConfig, CLIPModel, CLIPVisionConfig, CLIPVisionModelWithProjection, CLIPTextConfig
     vc = dict(hidden_size=D, num_hidden_layers=DEPTH, num_attention_heads=HEADS, intermediate_size=MLP,
@@ -162,6 +177,21 @@ def hf_siglip(name):
     write_case(name, convention="hf", family="SigLIP", checkpoint="model", output_kind="pooler_output (MAP head)",
                params=count(model), run=lambda x: model(pixel_values=x).pooler_output,
                libraries=("torch", "transformers"))
+
+
+def hf_siglip_whole(name):
+    """A whole `SiglipModel` (vision tower under `vision_model.`, text tower, logit_scale/bias)."""
+    from transformers import SiglipConfig, SiglipModel
+    vc = dict(hidden_size=D, num_hidden_layers=DEPTH, num_attention_heads=HEADS, intermediate_size=MLP,
+              image_size=IMG, patch_size=PATCH)
+    tc = dict(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32, vocab_size=64,
+              max_position_embeddings=8)
+    model = randomize(SiglipModel(SiglipConfig(text_config=tc, vision_config=vc)), 32)
+    d = fresh(name)
+    model.save_pretrained(os.path.join(d, "model"))
+    write_case(name, convention="hf", family="SigLIP", checkpoint="model", output_kind="vision_model pooler_output (MAP head)",
+               params=count(model.vision_model), run=lambda x: model.vision_model(pixel_values=x).pooler_output,
+               libraries=("torch", "transformers"), note="the text tower is dropped")
 
 
 def hf_deit_teacher(name):
@@ -213,6 +243,30 @@ def openclip(name, quickgelu=True):
                options=dict(heads=HEADS) | ({} if quickgelu else dict(activation="gelu")),
                libraries=("torch", "open_clip"),
                note="heads are not in the file (width/64 would give 0): --heads 4")
+
+
+def openclip_timm_trunk(name):
+    """open_clip's SigLIP layout (`CustomTextCLIP` with a timm trunk: `visual.trunk.<timm names>`, MAP pool, no
+    projection; text tower under `text.`), as `ViT-B-16-SigLIP.json` builds it, with the trunk swapped for a tiny
+    timm SigLIP of the same arch (timm's default erf GELU, as open_clip runs it)."""
+    import timm
+    from open_clip.model import CustomTextCLIP
+    model = CustomTextCLIP(
+        embed_dim=D, init_logit_bias=-10,
+        vision_cfg=dict(image_size=IMG, timm_model_name="vit_base_patch16_siglip_224", timm_model_pretrained=False,
+                        timm_pool="map", timm_proj="none"),
+        text_cfg=dict(context_length=8, vocab_size=64, width=16, heads=2, layers=1, no_causal_mask=True,
+                      proj_bias=True, pool_type="last"))
+    model.visual.trunk = timm.create_model("vit_base_patch16_siglip_224", pretrained=False, img_size=IMG,
+                                           patch_size=PATCH, embed_dim=D, depth=DEPTH, num_heads=HEADS,
+                                           mlp_ratio=MLP // D, num_classes=0, global_pool="map")
+    randomize(model, 63)
+    d = fresh(name)
+    torch.save(model.state_dict(), os.path.join(d, "open_clip_pytorch_model.bin"))
+    write_case(name, convention="timm", family="SigLIP (open_clip, timm trunk)", checkpoint="open_clip_pytorch_model.bin",
+               output_kind="encode_image", params=count(model.visual), run=lambda x: model.encode_image(x),
+               options=dict(heads=HEADS), libraries=("torch", "open_clip", "timm"),
+               note="visual.trunk.* are timm names; the text tower (text.*) and logit_scale/bias are dropped")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -379,6 +433,146 @@ def orig_dinov2(name, registers=0, swiglu=False, block_chunks=0, teacher=False):
                                                else "bicubic scale_factor (w0+0.1)/M, no antialias")))
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# big_vision SigLIP `.npz`: written from a timm SigLIP (tanh GELU, MAP head) with the names and layouts timm's
+# `_load_weights` reads, and checked by loading it back with `_load_weights` into a fresh model (identical output).
+
+
+def big_vision_names(model, heads):
+    """The big_vision image-tower arrays (`params/img/...`) of a timm VisionTransformer with a MAP head: the
+    inverse of timm's `_load_weights` (kernels (in, out), q/k/v kernels (D, H, hd), out kernel (H, hd, D))."""
+    sd = {k: v.detach().float().numpy() for k, v in model.state_dict().items()}
+    dim = sd["pos_embed"].shape[-1]
+    hd = dim // heads
+    out = {"embedding/kernel": sd["patch_embed.proj.weight"].transpose(2, 3, 1, 0),
+           "embedding/bias": sd["patch_embed.proj.bias"], "pos_embedding": sd["pos_embed"],
+           "Transformer/encoder_norm/scale": sd["norm.weight"], "Transformer/encoder_norm/bias": sd["norm.bias"]}
+
+    def attention(dst, q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b):
+        for n, w, b in (("query", q_w, q_b), ("key", k_w, k_b), ("value", v_w, v_b)):
+            out[f"{dst}/{n}/kernel"] = w.T.reshape(dim, heads, hd)
+            out[f"{dst}/{n}/bias"] = b.reshape(heads, hd)
+        out[f"{dst}/out/kernel"] = o_w.reshape(dim, heads, hd).transpose(1, 2, 0)
+        out[f"{dst}/out/bias"] = o_b
+
+    def dense_mlp(dst, src):
+        for r in range(2):
+            out[f"{dst}/Dense_{r}/kernel"] = sd[f"{src}.fc{r + 1}.weight"].T
+            out[f"{dst}/Dense_{r}/bias"] = sd[f"{src}.fc{r + 1}.bias"]
+
+    for i in range(len(model.blocks)):
+        b, dst = f"blocks.{i}", f"Transformer/encoderblock_{i}"
+        for ln, src in (("LayerNorm_0", "norm1"), ("LayerNorm_1", "norm2")):
+            out[f"{dst}/{ln}/scale"], out[f"{dst}/{ln}/bias"] = sd[f"{b}.{src}.weight"], sd[f"{b}.{src}.bias"]
+        w, bias = sd[f"{b}.attn.qkv.weight"], sd[f"{b}.attn.qkv.bias"]
+        attention(f"{dst}/MultiHeadDotProductAttention_0", w[:dim], bias[:dim], w[dim:2 * dim], bias[dim:2 * dim],
+                  w[2 * dim:], bias[2 * dim:], sd[f"{b}.attn.proj.weight"], sd[f"{b}.attn.proj.bias"])
+        dense_mlp(f"{dst}/MlpBlock_0", f"{b}.mlp")
+    kv_w, kv_b = sd["attn_pool.kv.weight"], sd["attn_pool.kv.bias"]
+    out["MAPHead_0/probe"] = sd["attn_pool.latent"]
+    attention("MAPHead_0/MultiHeadDotProductAttention_0", sd["attn_pool.q.weight"], sd["attn_pool.q.bias"],
+              kv_w[:dim], kv_b[:dim], kv_w[dim:], kv_b[dim:], sd["attn_pool.proj.weight"], sd["attn_pool.proj.bias"])
+    out["MAPHead_0/LayerNorm_0/scale"], out["MAPHead_0/LayerNorm_0/bias"] = sd["attn_pool.norm.weight"], sd["attn_pool.norm.bias"]
+    dense_mlp("MAPHead_0/MlpBlock_0", "attn_pool.mlp")
+    return {"params/img/" + k: np.ascontiguousarray(v, dtype=np.float32) for k, v in out.items()}
+
+
+def big_vision_siglip(name):
+    import timm
+    from timm.models.vision_transformer import _load_weights
+    kw = dict(img_size=IMG, patch_size=PATCH, embed_dim=D, depth=DEPTH, num_heads=HEADS, mlp_ratio=MLP // D,
+              num_classes=0, act_layer="gelu_tanh")
+    model = randomize(timm.create_model("vit_base_patch16_siglip_224", pretrained=False, **kw), 91)
+    d = fresh(name)
+    arrays = big_vision_names(model, HEADS)
+    # A two-tower file also holds the text tower and the logit scale/bias (a few stand-ins here).
+    g = np.random.default_rng(91)
+    arrays |= {"params/txt/Embed_0/embedding": g.standard_normal((64, 16)).astype(np.float32),
+               "params/txt/head/kernel": g.standard_normal((16, D)).astype(np.float32),
+               "params/t": np.array([2.3], np.float32), "params/b": np.array([-10.0], np.float32)}
+    path = os.path.join(d, "siglip.npz")
+    np.savez(path, **arrays)
+    # timm's own reader must give back the same model.
+    back = timm.create_model("vit_base_patch16_siglip_224", pretrained=False, **kw).eval()
+    _load_weights(back, path)
+    x = images(7)
+    with torch.no_grad():
+        assert torch.equal(back(x), model(x)), "timm _load_weights does not read the big_vision names back"
+    write_case(name, convention="big-vision", family="SigLIP (big_vision)", checkpoint="siglip.npz",
+               output_kind="MAP-pooled embedding (timm, act_layer gelu_tanh, weights read by _load_weights)",
+               params=count(model), run=lambda x: back(x), options=dict(heads=HEADS),
+               libraries=("torch", "timm"),
+               note="big_vision's nn.gelu is the tanh approximation; timm reads the file with _load_weights")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Hidden states (the tokens of a layer), read by the libraries from the checkpoints already in the fixture folders
+
+
+def resized_outputs():
+    """Adds input_24.npy / output_24.npy to HF cases that interpolate at run time only when asked
+    (`interpolate_pos_encoding=True`: bicubic, no antialias): CLIP (class row kept), SigLIP (no prefix row) and
+    DeiT with teacher (class and distillation rows kept). Each model is loaded from its fixture folder; its output
+    at the native size is first checked against output.npy."""
+    from transformers import CLIPVisionModelWithProjection, DeiTForImageClassificationWithTeacher, SiglipVisionModel
+    specs = [("hf_clip_vision_projection", CLIPVisionModelWithProjection, lambda o: o.image_embeds),
+             ("hf_siglip_vision", SiglipVisionModel, lambda o: o.pooler_output),
+             ("hf_deit_teacher", DeiTForImageClassificationWithTeacher, lambda o: o.logits)]
+    for name, cls, out in specs:
+        d = os.path.join(OUT, name)
+        model = cls.from_pretrained(os.path.join(d, "model")).float().eval()
+        with torch.no_grad():
+            ref = np.load(os.path.join(d, "output.npy"))
+            y = out(model(pixel_values=torch.from_numpy(np.load(os.path.join(d, "input.npy"))))).numpy()
+            assert np.abs(y - ref).max() <= 1e-5 * max(1, np.abs(ref).max()), name
+            px = 24
+            xr = images(zlib.crc32(name.encode()) % 1000 + px, px)
+            yr = out(model(pixel_values=xr, interpolate_pos_encoding=True))
+        np.save(os.path.join(d, f"input_{px}.npy"), xr.numpy().astype(np.float32))
+        np.save(os.path.join(d, f"output_{px}.npy"), yr.numpy().astype(np.float32))
+        with open(os.path.join(d, "case.json")) as f:
+            case = json.load(f)
+        case["resized"] = [px]
+        case["resized_note"] = "output_24: interpolate_pos_encoding=True (bicubic, no antialias)"
+        case["resized_generated_by"] = versions("torch", "transformers")
+        with open(os.path.join(d, "case.json"), "w") as f:
+            json.dump(case, f, indent=2, sort_keys=True)
+
+
+def hidden_states():
+    """Adds tokens_*.npy to a few cases: what `vit-run --features tokens --layer N` must give. Each model is
+    loaded from its fixture folder by its library, whose output is first checked against output.npy."""
+    from transformers import CLIPVisionModelWithProjection, Dinov2WithRegistersModel, SiglipVisionModel
+    specs = [
+        ("hf_clip_vision_projection", CLIPVisionModelWithProjection, lambda o: o.image_embeds,
+         [("tokens_last.npy", -1, False, "last_hidden_state (HF CLIP: before post_layernorm)"),
+          ("tokens_penultimate.npy", -2, False, "hidden_states[-2] (the penultimate layer VLMs read)")]),
+        ("hf_dinov2_registers", Dinov2WithRegistersModel, lambda o: o.pooler_output,
+         [("tokens_last.npy", -1, True, "last_hidden_state (after layernorm)")]),
+        ("hf_siglip_vision", SiglipVisionModel, lambda o: o.pooler_output,
+         [("tokens_last.npy", -1, True, "last_hidden_state (after post_layernorm)")]),
+    ]
+    for name, cls, pooled, files in specs:
+        d = os.path.join(OUT, name)
+        model = cls.from_pretrained(os.path.join(d, "model")).float().eval()
+        x = torch.from_numpy(np.load(os.path.join(d, "input.npy")))
+        with torch.no_grad():
+            o = model(pixel_values=x, output_hidden_states=True)
+        ref = np.load(os.path.join(d, "output.npy"))
+        assert np.abs(pooled(o).numpy() - ref).max() <= 1e-5 * max(1, np.abs(ref).max()), name
+        tokens = []
+        for file, layer, normed, what in files:
+            t = o.last_hidden_state if layer == -1 else o.hidden_states[layer]
+            np.save(os.path.join(d, file), t.numpy().astype(np.float32))
+            tokens.append(dict(file=file, layer=layer, final_norm=normed, what=what))
+        with open(os.path.join(d, "case.json")) as f:
+            case = json.load(f)
+        case["tokens"] = tokens
+        case["tokens_generated_by"] = versions("torch", "transformers")
+        with open(os.path.join(d, "case.json"), "w") as f:
+            json.dump(case, f, indent=2, sort_keys=True)
+
+
 def manifest():
     files = []
     for root, _, names in sorted(os.walk(OUT)):
@@ -404,6 +598,7 @@ def main():
     hf_clip("hf_clip_vision_projection")
     hf_clip("hf_clip_model", whole=True)
     hf_siglip("hf_siglip_vision")
+    hf_siglip_whole("hf_siglip_model")
     hf_deit_teacher("hf_deit_teacher")
     hf_mae("hf_mae_pretraining")
     openclip("openclip_quickgelu")
@@ -417,8 +612,24 @@ def main():
               options=dict(heads=HEADS), **common)
     timm_case("timm_dinov2_reg4", "vit_small_patch14_reg4_dinov2", 83, num_classes=0, output_kind="pooled (token)",
               options=dict(heads=HEADS), dynamic_img_size=True, **common)
+    big_vision_siglip("big_vision_siglip")
+    openclip_timm_trunk("openclip_siglip_timm_trunk")
+    hf_dinov2_classifier("hf_dinov2_registers_classifier")
+    hidden_states()
+    resized_outputs()
     manifest()
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+    # `--add big_vision_siglip hidden_states` runs only those steps (the other cases stay as committed).
+    if len(sys.argv) > 2 and sys.argv[1] == "--add":
+        torch.manual_seed(0)
+        for step in sys.argv[2:]:
+            {"big_vision_siglip": lambda: big_vision_siglip("big_vision_siglip"), "hidden_states": hidden_states,
+             "resized_outputs": resized_outputs, "hf_siglip_model": lambda: hf_siglip_whole("hf_siglip_model"),
+             "openclip_siglip_timm_trunk": lambda: openclip_timm_trunk("openclip_siglip_timm_trunk"),
+             "hf_dinov2_registers_classifier": lambda: hf_dinov2_classifier("hf_dinov2_registers_classifier")}[step]()
+        manifest()
+    else:
+        main()

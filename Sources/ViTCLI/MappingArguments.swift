@@ -7,6 +7,7 @@ extension Convention: ExpressibleByArgument {}
 extension PatchOrder: ExpressibleByArgument {}
 extension ViTConfig.PreLogitsActivation: ExpressibleByArgument {}
 extension ViTConfig.Activation: ExpressibleByArgument {}
+extension ViTConfig.PosEmbedRule: ExpressibleByArgument {}
 
 /// A mapping file given with `--map FILE`, read and checked when the flags are parsed.
 public struct MapFileArgument: Sendable {
@@ -81,7 +82,7 @@ public struct MappingArguments: ParsableArguments {
             help: "Flattening order of a Linear patch embedding: cpp (nn.Unfold, PyTorch's) or ppc (einops (p1 p2 c)).")
     public var patchOrder: PatchOrder?
 
-    @Option(name: .customLong("act"), help: ArgumentHelp(
+    @Option(name: [.customLong("activation"), .customLong("act")], help: ArgumentHelp(
         "The MLP activation, when the checkpoint does not say: gelu, gelu_tanh, quick_gelu, swiglu, relu.",
         discussion: "E.g. gelu for a LAION-trained open_clip model in the OpenAI layout."))
     public var activation: ViTConfig.Activation?
@@ -89,6 +90,14 @@ public struct MappingArguments: ParsableArguments {
     @Option(name: .customLong("head-act"),
             help: "Activation after a hidden-layer classifier's first Linear: gelu or tanh (the weights cannot show it).")
     public var headActivation: ViTConfig.PreLogitsActivation?
+
+    @Option(name: .customLong("interpolate"), help: ArgumentHelp(
+        "Run-time position-embedding interpolation for another input size: "
+            + ViTConfig.PosEmbedRule.allCases.map(\.rawValue).joined(separator: ", ") + ".",
+        discussion: "Default: the rule of the source library (recorded in converted files). bicubic_antialias: timm, "
+            + "HF Dinov2WithRegisters, DINOv2 with registers; bicubic: HF interpolate_pos_encoding; dinov2_offset: "
+            + "original DINOv2 without registers; bilinear: big_vision / timm's .npz loader."))
+    public var interpolate: ViTConfig.PosEmbedRule?
 
     public init() {}
 
@@ -105,6 +114,7 @@ public struct MappingArguments: ParsableArguments {
         o.patchOrder = patchOrder
         o.preLogitsActivation = headActivation
         o.activation = activation
+        o.posEmbedRule = interpolate
         o.mapFile = mapFile?.map
         o.mapFileName = mapFile?.path
         return o

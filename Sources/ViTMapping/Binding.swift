@@ -72,6 +72,23 @@ struct BoundModel: Sendable {
                 roles[r] = src
             }
         }
+        // Separate attention-pool key and value: one kv, key rows first (timm `_load_weights`).
+        for p in [Param.weight, .bias] {
+            let k = roles[Role(.poolK(p))]?.first, v = roles[Role(.poolV(p))]?.first
+            guard k != nil || v != nil else { continue }
+            let fused = Role(.poolKV(p))
+            if let existing = roles[fused] {
+                throw MappingError.duplicateRole(file: file, canonical: fused.canonicalName,
+                                                 sources: existing.map(\.info.name) + [k, v].compactMap { $0?.info.name })
+            }
+            if let k, let v {
+                roles[fused] = [k, v]
+                roles[Role(.poolK(p))] = nil
+                roles[Role(.poolV(p))] = nil
+            } else {
+                incompleteFusions.append("\(fused.canonicalName) (no \(k == nil ? "key" : "value") \(p.suffix))")
+            }
+        }
         // A pooler is the model's output only when nothing reads after it (no classifier).
         for p in [Param.weight, .bias] {
             guard let pooler = roles.removeValue(forKey: Role(.pooler(p))) else { continue }

@@ -186,6 +186,13 @@ extension ConfigInference {
             if let f = try m.canonicalShape(Role(.poolFc1(.weight)), patch: nil), f.count == 2 { poolMlp = f[0] }
             return (.map, poolMlp)
         }
+        if classToken, m.dialect.name == Dialect.huggingFaceDinov2.name,
+           let head = try m.canonicalShape(Role(.head(.weight)), patch: nil), head.count == 2,
+           let pos = try m.canonicalShape(Role(.posEmbed), patch: nil), let d = pos.last, head[1] == 2 * d {
+            notes.append("classifier over concat(class token, mean of patch tokens) (\(head[1]) = 2 × \(d) inputs), "
+                         + "as transformers' Dinov2ForImageClassification")
+            return (.tokenAvg, nil)
+        }
         return (ruledPooling(m, classToken: classToken, facts: facts, notes: &notes), nil)
     }
 
@@ -217,7 +224,7 @@ extension ConfigInference {
     static func mlpActivation(_ m: BoundModel, packedGLU: Bool, mlpDim: Int, facts: MetadataFacts, options: MappingOptions,
                               notes: inout [String]) -> ViTConfig.Activation {
         if let a = options.activation {
-            notes.append("activation \(a.rawValue) from --act")
+            notes.append("activation \(a.rawValue) from --activation")
             return a
         }
         if packedGLU {
@@ -228,10 +235,18 @@ extension ConfigInference {
             if f.value != .gelu { notes.append("activation \(f.value.rawValue) from \(f.key)") }
             return f.value
         }
+        if isBigVisionSigLIP(m) {
+            notes.append("GELU with the tanh approximation: big_vision's nn.gelu, as SigLIP was trained (HF gelu_pytorch_tanh); "
+                         + "pass --activation gelu for the output of timm's SigLIP v1 archs, which use exact GELU")
+            return .geluTanh
+        }
         let traits = m.dialect.traits
         if let r = traits.activationReason { notes.append(r) }
         return traits.activation
     }
+
+    /// A big_vision model with a MAP head: SigLIP's image tower.
+    static func isBigVisionSigLIP(_ m: BoundModel) -> Bool { m.dialect.convention == .bigVision && m.has(.poolLatent) }
 
     /// Step 7: the classifier's sizes.
     static func classifier(_ m: BoundModel) throws -> Classifier {
@@ -246,6 +261,11 @@ extension ConfigInference {
     static func layerNormEps(_ m: BoundModel, facts: MetadataFacts, options: MappingOptions, notes: inout [String]) -> Double {
         if let e = options.layerNormEps { notes.append("LayerNorm eps \(e) from --eps"); return e }
         if let e = facts.eps { notes.append("LayerNorm eps \(e.value) from \(e.key)"); return e.value }
+        if m.dialect.convention == .timm && m.has(.normPre(.weight)) {
+            // timm builds norm_pre (`pre_norm=True`) only in its CLIP archs, all with `partial(LayerNorm, eps=1e-5)`.
+            notes.append("LayerNorm eps 1e-05 assumed: timm's CLIP archs (the ViTs with norm_pre) use eps 1e-5")
+            return 1e-5
+        }
         let traits = m.dialect.traits
         notes.append("LayerNorm eps \(traits.eps) assumed: \(traits.epsReason)")
         return traits.eps

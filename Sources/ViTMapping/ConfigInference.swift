@@ -20,6 +20,16 @@ struct Inferred: Sendable {
 /// options (`ConfigInference+Steps.swift`).
 enum ConfigInference {
     static func infer(_ m: BoundModel, facts: MetadataFacts, options: MappingOptions) throws -> Inferred {
+        var inferred = try inferConfig(m, facts: facts, options: options)
+        if let rule = options.posEmbedRule, rule != inferred.config.posEmbedRule {
+            inferred.notes.append("run-time position-embedding interpolation \(rule.rawValue) (--interpolate) instead of "
+                                  + "\(inferred.config.posEmbedRule.rawValue), the rule of \(inferred.config.posEmbedRule.source)")
+            inferred.config.posEmbedRule = rule
+        }
+        return inferred
+    }
+
+    private static func inferConfig(_ m: BoundModel, facts: MetadataFacts, options: MappingOptions) throws -> Inferred {
         var notes = facts.notes
         if let embedded = facts.embedded { return try fromEmbedded(embedded, m, options: options, notes: notes) }
         let width = try widthAndTokens(m)
@@ -52,8 +62,9 @@ enum ConfigInference {
             patchNormPost: m.has(.patchNorm(.weight)), layerNormEps: eps, numClasses: head.numClasses, labels: labels,
             activation: activation, headBias: !(head.numClasses > 0 && !m.has(.head(.bias))),
             registersAfterPosEmbed: grid.registersAfterPosEmbed, poolMlpHiddenDim: poolMlp,
-            posEmbedRule: prefix.registers > 0 ? m.dialect.traits.posEmbedRuleWithRegisters : m.dialect.traits.posEmbedRule,
-            family: facts.family ?? m.dialect.traits.family)
+            posEmbedRule: isBigVisionSigLIP(m) ? .bilinear
+                : prefix.registers > 0 ? m.dialect.traits.posEmbedRuleWithRegisters : m.dialect.traits.posEmbedRule,
+            family: facts.family ?? (isBigVisionSigLIP(m) ? "SigLIP (big_vision)" : m.dialect.traits.family))
         do { try config.validate() } catch let e as ViTConfigError { throw MappingError.invalidConfig(file: m.file, error: e) }
         return Inferred(config: config, headsSource: headsSource, configSource: nil, notes: notes, patch: patch)
     }

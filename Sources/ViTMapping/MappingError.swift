@@ -72,6 +72,9 @@ public enum MappingError: Error, Equatable, CustomStringConvertible, Sendable {
     case structureIncomplete(file: String, placed: [String], unplaced: [String], mapLines: [String])
     /// A mapping file (`--map`) that cannot be used.
     case badMapFile(file: String, entry: String?, message: String)
+    /// A model family the canonical model cannot run (RoPE, relative position bias, NaFlex), named with the tensor
+    /// (or config key) that shows it and why: refused rather than run wrongly.
+    case unsupportedFamily(file: String, family: String, tensor: String, reason: String)
 
     public var description: String {
         func list(_ names: [String]) -> String { names.map { "  \($0)" }.joined(separator: "\n") }
@@ -135,6 +138,8 @@ public enum MappingError: Error, Equatable, CustomStringConvertible, Sendable {
                 + "\nor pass --allow-unused to drop them"
         case let .badMapFile(f, entry, m):
             return "\(f): " + (entry.map { "entry \($0): " } ?? "") + m + " (schema: docs/conventions.md, \"Mapping files\")"
+        case let .unsupportedFamily(f, family, t, reason):
+            return "\(f): \(family) is not supported: \(t) shows \(reason). ViTKit refuses it rather than run it wrongly."
         case let .transformInput(t, tr, found):
             return "\(t): \(tr) cannot take inputs of shape " + found.map { Shape.describe($0) }.joined(separator: ", ")
         }

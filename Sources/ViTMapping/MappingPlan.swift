@@ -27,6 +27,9 @@ public struct MappingOptions: Sendable, Equatable {
     /// The MLP activation, overriding metadata and the convention's default (e.g. GELU for a LAION-trained
     /// open_clip model in the OpenAI layout, QuickGELU for a timm `*_clip_quickgelu_*` safetensors).
     public var activation: ViTConfig.Activation?
+    /// The run-time position-embedding interpolation rule, overriding the one the source library implies or the
+    /// file records (`--interpolate`); recorded in converted files.
+    public var posEmbedRule: ViTConfig.PosEmbedRule?
 
     /// - Parameters:
     ///   - convention: force a convention (nil: detect).

@@ -186,6 +186,9 @@ struct MetadataFacts: Sendable {
         if let k = j["num_classes"]?.int { numClasses = Fact(value: k, key: "config.json num_classes") }
         if let args = j["model_args"] {
             heads = heads ?? args["num_heads"]?.int.map { Fact(value: $0, key: "config.json model_args.num_heads") }
+            if let act = args["act_layer"]?.string, let a = Self.activation(hiddenAct: act == "quick_gelu" ? "quick_gelu" : act) {
+                activation = Fact(value: a, key: "config.json model_args.act_layer")
+            }
             imageSize = imageSize ?? args["img_size"]?.pair.map { Fact(value: $0, key: "config.json model_args.img_size") }
         }
         if imageSize == nil, case let .array(a)? = j["pretrained_cfg"]?["input_size"], a.count == 3,

@@ -23,6 +23,9 @@ enum Part: Hashable, Sendable {
     /// A packed `nn.MultiheadAttention` in-projection of the attention pool (HF SigLIP `head.attention.in_proj_*`):
     /// its first third becomes `attn_pool.q`, the rest `attn_pool.kv`.
     case poolInProj(Param)
+    /// Separate key and value projections of the attention pool (big_vision `MAPHead_0`): fused into `attn_pool.kv`,
+    /// key rows first.
+    case poolK(Param), poolV(Param)
     /// A tensor the convention has but the canonical layout has no counterpart for (HF pooler, mask token).
     case noEquivalent(String)
     /// A tensor that is not part of the image model's inference (a text tower, an MAE decoder, a mask token):
@@ -81,6 +84,8 @@ struct Role: Hashable, Sendable, Comparable {
         case let .poolQ(p): return "attn_pool.q.\(p.suffix)"
         case let .poolKV(p): return "attn_pool.kv.\(p.suffix)"
         case let .poolInProj(p): return "attn_pool.(q|kv).\(p.suffix) (packed in_proj)"
+        case let .poolK(p): return "attn_pool.kv.\(p.suffix) (key rows)"
+        case let .poolV(p): return "attn_pool.kv.\(p.suffix) (value rows)"
         case let .poolProj(p): return "attn_pool.proj.\(p.suffix)"
         case let .poolNorm(p): return "attn_pool.norm.\(p.suffix)"
         case let .poolFc1(p): return "attn_pool.mlp.fc1.\(p.suffix)"

@@ -32,6 +32,7 @@ public enum ViTMapper {
     ///   and values neither the file nor the options give.
     public static func plan(_ infos: [TensorInfo], context: SourceContext, options: MappingOptions = MappingOptions()) throws -> MappingResult {
         let file = context.file
+        try UnsupportedFamilies.check(infos, context: context)
         let facts = try MetadataFacts.read(context)
         let selection = try select(infos, context: context, forced: options.convention, options: options)
         let bound = try BoundModel(selection.assignment, file: file)
@@ -78,14 +79,20 @@ public enum ViTMapper {
         // An empty class token (vit-pytorch `pool='mean'`) is understood, not unused.
         if let cls = bound.sources(.clsToken)?.first, cls.info.elementCount == 0 { used.insert(cls.info.name) }
         // Tensors outside the image model (a text tower, an MAE decoder, a mask token) are dropped by name.
-        var droppedBy: [String: Int] = [:]
+        var droppedBy: [String: Int] = [:], elementsBy: [String: Int] = [:]
         var reasons: [String] = []
         for (info, reason) in bound.dropped {
             used.insert(info.name)
             if droppedBy[reason] == nil { reasons.append(reason) }
             droppedBy[reason, default: 0] += 1
+            elementsBy[reason, default: 0] += info.elementCount
         }
-        for r in reasons { notes.append("dropped \(droppedBy[r] ?? 0) tensor(s): \(r)") }
+        for r in reasons {
+            // A mask token is a parameter of the source model (DINOv2, iBOT) that inference never reads.
+            let count = r.hasPrefix("mask token")
+                ? "; its \(elementsBy[r] ?? 0) parameters are not counted here (the source library's own count includes them)" : ""
+            notes.append("dropped \(droppedBy[r] ?? 0) tensor(s): \(r)\(count)")
+        }
         let unused = infos.map(\.name).filter { !used.contains($0) }
         if !unused.isEmpty {
             if !options.allowUnused { throw MappingError.unusedTensors(file: file, names: unused.map { describeUnused($0, bound) }) }

@@ -14,6 +14,9 @@ public struct ViTConfig: Codable, Equatable, Sendable {
         /// Multihead attention pooling (timm `attn_pool`, SigLIP's MAP head): a learned latent query attends to
         /// the final-normed patch tokens, then a residual MLP; the latent's output is the pooled feature.
         case map
+        /// The class token and the mean of the patch tokens (registers excluded), both after the final norm,
+        /// concatenated: a 2·D feature (HF `Dinov2ForImageClassification`, DINOv2's linear probes).
+        case tokenAvg = "token_avg"
     }
 
     /// The activation inside every MLP (families.md 0.3; all differ measurably).
@@ -235,7 +238,7 @@ public struct ViTConfig: Codable, Equatable, Sendable {
     /// Per-head width.
     public var headDim: Int { attnDim / max(numHeads, 1) }
     /// Width of the vector the head sees.
-    public var featureDim: Int { preLogitsDim ?? embedDim }
+    public var featureDim: Int { preLogitsDim ?? (globalPool == .tokenAvg ? 2 * embedDim : embedDim) }
     /// Length of one flattened patch (C × P × P).
     public var patchVectorLength: Int { inChannels * patchSize[0] * patchSize[1] }
 
@@ -259,7 +262,10 @@ public struct ViTConfig: Codable, Equatable, Sendable {
         for i in 0..<2 where imageSize[i] % patchSize[i] != 0 {
             throw ViTConfigError.patchesDoNotTile(imageSize: imageSize, patchSize: patchSize)
         }
-        if globalPool == .token && !classToken { throw ViTConfigError.tokenPoolWithoutClassToken }
+        if (globalPool == .token || globalPool == .tokenAvg) && !classToken { throw ViTConfigError.tokenPoolWithoutClassToken }
+        if globalPool == .tokenAvg && (fcNorm || preLogitsDim != nil || distilled || !finalNorm) {
+            throw ViTConfigError.tokenAvgPoolUnsupported
+        }
         if registersAfterPosEmbed && (noEmbedClass || registerTokens == 0 || !classToken) {
             throw ViTConfigError.registerArrangement
         }
@@ -303,6 +309,7 @@ public enum ViTConfigError: Error, Equatable, CustomStringConvertible, Sendable 
     case labelCount(expected: Int, found: Int)
     case registerArrangement
     case mapPoolUnsupported
+    case tokenAvgPoolUnsupported
 
     public var description: String {
         switch self {
@@ -317,6 +324,8 @@ public enum ViTConfigError: Error, Equatable, CustomStringConvertible, Sendable 
         case let .labelCount(e, f): return "config: \(e) classes but \(f) labels"
         case .registerArrangement:
             return "config: registers_after_pos_embed needs a class token, register tokens and a position embedding that covers the class token (no_embed_class false)"
+        case .tokenAvgPoolUnsupported:
+            return "config: token_avg pooling (class token and patch mean) is supported after a final norm, without fc_norm, pre-logits or a distillation token"
         case .mapPoolUnsupported:
             return "config: attention pooling (map) is supported with a plain MLP and without a distillation token"
         }

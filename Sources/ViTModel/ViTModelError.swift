@@ -20,6 +20,8 @@ public enum ViTModelError: Error, Equatable, CustomStringConvertible, Sendable {
     case inputCount(expected: Int, found: Int)
     /// A raw output buffer whose length is not batch × output width.
     case outputCount(expected: Int, found: Int)
+    /// A layer asked for that the model does not have (1 ... depth, or -1 ... -depth from the end).
+    case layerOutOfRange(layer: Int, depth: Int)
 
     public var description: String {
         switch self {
@@ -42,6 +44,8 @@ public enum ViTModelError: Error, Equatable, CustomStringConvertible, Sendable {
             return "input: expected \(e) floats (batch × C × H × W), found \(f)"
         case let .outputCount(e, f):
             return "output: expected room for \(e) floats (batch × outputs), found \(f)"
+        case let .layerOutOfRange(l, d):
+            return "layer \(l): this model has \(d) blocks; give 1...\(d), or -1...-\(d) counted from the end (-1 = last, -2 = penultimate)"
         }
     }
 }

@@ -311,6 +311,12 @@ extension VisionTransformer {
                 let patches = xb + d.prefix * D
                 if let nm = L.norm { norm(nm, patches, rows: d.patches, into: patches, eps: eps) }
                 Kernels.meanRows(patches, rows: d.patches, n: D, into: feat + b * D)
+            case .tokenAvg:
+                // concat(norm(x)[0], mean(norm(x)[prefix…])) as HF Dinov2ForImageClassification.
+                if let nm = L.norm { norm(nm, xb, rows: perImage, into: xb, eps: eps) }
+                let f = feat + b * 2 * D
+                f.update(from: xb, count: D)
+                Kernels.meanRows(xb + d.prefix * D, rows: d.patches, n: D, into: f + D)
             case .map:
                 let patches = xb + d.prefix * D
                 if let nm = L.norm { norm(nm, patches, rows: d.patches, into: patches, eps: eps) }

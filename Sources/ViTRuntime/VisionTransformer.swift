@@ -88,6 +88,42 @@ public final class VisionTransformer: Sendable {
         return try Tensor(shape: [n, dims.outputs], float32: out)
     }
 
+    /// The tokens of one layer: every token (class, distillation, registers, patches, in that order) after block
+    /// `layer`, optionally through the final `norm`.
+    /// - Parameters:
+    ///   - input: [N, C, H, W] images, as for `forward`.
+    ///   - layer: The block, 1 ... depth, or counted from the end: -1 is the last block, -2 the penultimate.
+    ///   - finalNorm: Apply the model's final `norm` to the tokens (nil: only when `layer` is the last block, as
+    ///     timm `forward_features` and HF Dinov2/SigLIP `last_hidden_state` do; HF CLIP's `last_hidden_state`
+    ///     is before `post_layernorm`). A model without a final norm ignores it.
+    ///   - workspace: Scratch memory to reuse (a fresh one when nil).
+    /// - Returns: Float32 [N, tokens, D] and whether the final norm was applied.
+    /// - Throws: `ViTModelError.layerOutOfRange` and the errors of `forward`.
+    public func tokens(_ input: Tensor, layer: Int, finalNorm: Bool? = nil, workspace: ViTWorkspace? = nil) throws
+        -> (tokens: Tensor, normApplied: Bool) {
+        let depth = config.depth
+        let block = layer < 0 ? depth + 1 + layer : layer
+        guard layer != 0, (1...depth).contains(block) else { throw ViTModelError.layerOutOfRange(layer: layer, depth: depth) }
+        guard input.dtype.isFloatingPoint else { throw ViTModelError.nonFloatDType(tensor: "input", dtype: input.dtype) }
+        let s = input.shape
+        let n = s.first ?? 0
+        guard s.count == 4, s[1] == dims.channels, s[2] == dims.height, s[3] == dims.width else {
+            throw ViTModelError.inputShape(expected: inputShape(batch: s.count == 4 ? n : 1), found: s)
+        }
+        guard n > 0 else { throw ViTModelError.emptyBatch }
+        let norm = weights.layout.norm != nil && (finalNorm ?? (block == depth))
+        let ws = workspace ?? ViTWorkspace()
+        ws.reserve(dims, batch: n, threads: threads)
+        input.copyFloat32(into: UnsafeMutableBufferPointer(start: ws.image, count: n * dims.imageLength))
+        var out = [Float](repeating: 0, count: n * dims.tokens * dims.embed)
+        out.withUnsafeMutableBufferPointer { o in
+            if let p = o.baseAddress {
+                run(images: ws.image, batch: n, workspace: ws, output: p, tokens: TokenRequest(blocks: block, norm: norm))
+            }
+        }
+        return (try Tensor(shape: [n, dims.tokens, dims.embed], float32: out), norm)
+    }
+
     /// Runs a batch of Float32 NCHW images from raw memory into raw memory, allocating nothing once
     /// the workspace has grown to the batch: the call to time in benchmarks.
     /// - Parameters:

@@ -8,17 +8,40 @@ import ViTRuntime
 import ViTNumpy
 import ViTTensor
 
+/// What vit-run writes: the model's output or the tokens of a layer.
+enum FeatureKind: String, ExpressibleByArgument, CaseIterable {
+    /// Logits, or without a classifier the embedding as the source library defines it.
+    case output
+    /// Every token of one layer, [N, tokens, D].
+    case tokens
+}
+
 /// `vit-run MODEL --input X.npy`: runs any checkpoint ViTKit reads on a batch of images.
 @main
 struct VitRun: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vit-run",
         abstract: "Run a ViT checkpoint on a batch of images (float32 NCHW .npy) and print the top classes.",
-        discussion: "MODEL is any checkpoint ViTKit reads: \(CheckpointFormat.readableDescription).")
+        discussion: "MODEL is any checkpoint ViTKit reads: \(CheckpointFormat.readableDescription). Images of another "
+            + "size than the checkpoint's (a whole number of patches) run with the position embedding interpolated as "
+            + "the source library does at run time (--interpolate chooses another rule).")
 
     @Argument(help: "The checkpoint (a file or a folder).") var model: String
     @Option(help: "Images: float32 NCHW .npy (v1-v3, little-endian, C order), already normalised.") var input: String
-    @Option(help: "Write the logits here as float32 [N, classes] .npy.") var output: String?
+    @Option(help: "Write the result here as float32 .npy: logits [N, classes], the embedding [N, D], or tokens [N, T, D].")
+    var output: String?
+    @Option(help: ArgumentHelp(
+        "output: logits, or without a classifier the library's embedding; tokens: every token of a layer.",
+        discussion: "The embedding: timm pre-logits pooled features, HF pooler_output / image_embeds, CLIP encode_image, "
+            + "DINOv2's normed class token, MAE's normed encoder class token."))
+    var features: FeatureKind = .output
+    @Option(parsing: .unconditional, help: "With --features tokens: the block, 1...depth, or from the end (-1 last, -2 penultimate). Default -1.")
+    var layer: Int?
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "With --features tokens: apply the final norm to the tokens.",
+        discussion: "Default: only for the last layer (timm forward_features; HF Dinov2/SigLIP last_hidden_state). "
+            + "HF CLIP's last_hidden_state and VLMs' penultimate-layer features are not normed."))
+    var finalNorm: Bool?
     @Option(help: "Classes to print per image.") var top = 5
     @Option(name: .customLong("repeat"), help: "Time N forward passes after one warm-up; the last stderr line gives median and min.")
     var repetitions: Int?
@@ -29,6 +52,13 @@ struct VitRun: ParsableCommand {
         if top < 0 { throw ValidationError("--top must be 0 or more, found \(top)") }
         if let r = repetitions, r <= 0 { throw ValidationError("--repeat must be positive, found \(r)") }
         if let t = threads, t <= 0 { throw ValidationError("--threads must be positive, found \(t)") }
+        if features != .tokens && (layer != nil || finalNorm != nil) {
+            throw ValidationError("--layer and --final-norm/--no-final-norm apply only with --features tokens")
+        }
+        if features == .tokens && repetitions != nil {
+            throw ValidationError("--repeat times the model's output; it does not apply with --features tokens")
+        }
+        if layer == 0 { throw ValidationError("--layer counts from 1 (or from the end: -1 last, -2 penultimate); 0 is no layer") }
     }
 
     func run() throws {
@@ -38,7 +68,8 @@ struct VitRun: ParsableCommand {
         for line in describe(checkpoint.report) where checkpoint.report.headsSource == .assumedHeadDim64 || line.hasPrefix("note") {
             printError(line)
         }
-        let vit = try VisionTransformer(config: checkpoint.config, tensors: checkpoint.tensors,
+        let (config, tensors) = try Self.atInputSize(checkpoint, imageShape: images.shape, input: input)
+        let vit = try VisionTransformer(config: config, tensors: tensors,
                                         threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let expected = vit.inputShape(batch: images.shape.first ?? 0)
         guard images.shape == expected else {
@@ -46,6 +77,14 @@ struct VitRun: ParsableCommand {
                                            found: "shape \(Shape.describe(images.shape))")
         }
         let workspace = ViTWorkspace(for: vit, batchSize: expected[0])
+        if features == .tokens {
+            let layer = self.layer ?? -1
+            let result = try vit.tokens(images, layer: layer, finalNorm: finalNorm, workspace: workspace)
+            if let output { try NpyFile.write(result.tokens, to: output) }
+            printError("note: " + Self.tokensNote(config, layer: layer, normApplied: result.normApplied, forced: finalNorm != nil))
+            print("tokens \(Shape.describe(result.tokens.shape)) (images, tokens, width)")
+            return
+        }
         let logits = try vit.forward(images, workspace: workspace)
         if let output { try NpyFile.write(logits, to: output) }
         print(TopK.render(logits, k: top, labels: checkpoint.config.labels, isFeatures: checkpoint.config.numClasses == 0))
@@ -53,6 +92,44 @@ struct VitRun: ParsableCommand {
             let times = try measure(times: n) { _ = try vit.forward(images, workspace: workspace) }
             printError(String(format: "forward median_ms=%.3f min_ms=%.3f", times.median, times.min))
         }
+    }
+
+    /// The model at the input's height and width: when they differ from the checkpoint's, the position embedding
+    /// is interpolated with the checkpoint's run-time rule (the source library's, or `--interpolate`), said in a note.
+    static func atInputSize(_ ck: CanonicalCheckpoint, imageShape: [Int], input: String) throws -> (ViTConfig, [String: Tensor]) {
+        guard imageShape.count == 4, [imageShape[2], imageShape[3]] != ck.config.imageSize,
+              imageShape[1] == ck.config.inChannels, imageShape[0] > 0 else { return (ck.config, ck.tensors) }
+        let size = [imageShape[2], imageShape[3]], c = ck.config
+        guard size[0] % c.patchSize[0] == 0, size[1] % c.patchSize[1] == 0 else {
+            throw NpyError.unexpectedArray(
+                file: input, expected: "images whose height and width are whole numbers of the model's \(c.patchSize[0])x\(c.patchSize[1]) patches "
+                    + "(the checkpoint's own size is \(c.imageSize[0])x\(c.imageSize[1]))",
+                found: "\(size[0])x\(size[1])")
+        }
+        let r = try c.resized(to: size, tensors: ck.tensors)
+        printError("note: the input is \(size[0])x\(size[1]), the checkpoint \(c.imageSize[0])x\(c.imageSize[1]): position "
+                   + "embedding interpolated at run time, \(c.posEmbedRule.rawValue) (\(c.posEmbedRule.source); "
+                   + "--interpolate to choose another rule)")
+        return (r.config, r.tensors)
+    }
+
+    /// Says which tokens were written and whether the final norm was applied.
+    static func tokensNote(_ c: ViTConfig, layer: Int, normApplied: Bool, forced: Bool) -> String {
+        let block = layer < 0 ? c.depth + 1 + layer : layer
+        var order = [String]()
+        if c.classToken { order.append("class") }
+        if c.distilled { order.append("distillation") }
+        if c.registerTokens > 0 { order.append("\(c.registerTokens) register\(c.registerTokens == 1 ? "" : "s")") }
+        order.append("\(c.numPatches) patches")
+        let norm: String
+        if !c.finalNorm {
+            norm = "the model has no final norm"
+        } else if normApplied {
+            norm = "final norm applied" + (forced ? " (--final-norm)" : " (the default for the last layer; --no-final-norm for the raw block output)")
+        } else {
+            norm = "final norm not applied" + (forced ? " (--no-final-norm)" : " (applied by default only after the last layer; --final-norm to apply it)")
+        }
+        return "tokens after block \(block) of \(c.depth) (\(order.joined(separator: ", "))); \(norm)"
     }
 
     /// Maps the checkpoint; when its patch grid is not square and nothing records the image size, the grid comes

@@ -60,9 +60,9 @@ struct FamilyTests {
 
     @Test("the fixture folder holds every family's cases")
     func casesPresent() throws {
-        #expect(Self.cases.count >= 15)
+        #expect(Self.cases.count >= 19)
         let conventions = Set(try Self.cases.map { try Self.load($0).convention })
-        #expect(conventions == ["hf", "openai-clip", "dinov2", "timm"])
+        #expect(conventions == ["hf", "openai-clip", "dinov2", "timm", "big-vision"])
     }
 
     @Test("each family checkpoint gives the library's output and its parameter count", arguments: FamilyTests.cases)

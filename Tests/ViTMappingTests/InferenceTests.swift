@@ -10,6 +10,35 @@ struct InferenceTests {
         try ViTMapper.plan(s.infos, context: s.context(metadata: metadata, configJSON: configJSON), options: options)
     }
 
+    @Test("timm: norm_pre means a CLIP arch, eps 1e-5 (said); a hub config.json's model_args.act_layer sets the activation")
+    func timmCLIPDefaults() throws {
+        let c = ViTConfig(imageSize: [8, 8], patchSize: [4, 4], embedDim: 24, depth: 1, numHeads: 2, normPre: true,
+                          patchBias: false, numClasses: 3)
+        let r = try plan(Synthetic(c).timm(), MappingOptions(heads: 2))
+        #expect(r.config.layerNormEps == 1e-5)
+        #expect(r.report.notes.contains { $0.contains("timm's CLIP archs (the ViTs with norm_pre) use eps 1e-5") })
+        let plain = ViTConfig(imageSize: [8, 8], patchSize: [4, 4], embedDim: 24, depth: 1, numHeads: 2, numClasses: 3)
+        #expect(try plan(Synthetic(plain).timm(), MappingOptions(heads: 2)).config.layerNormEps == 1e-6)
+        for (act, want) in [("gelu_tanh", ViTConfig.Activation.geluTanh), ("quick_gelu", .quickGelu), ("gelu", .gelu)] {
+            let json = #"{"architecture": "vit_x", "model_args": {"num_heads": 2, "act_layer": "\#(act)"}}"#
+            #expect(try plan(Synthetic(plain).timm(), configJSON: json).config.activation == want)
+        }
+    }
+
+    @Test("open_clip timm trunk: visual.trunk.* are timm names, visual.head.proj a bias-free projection, the text tower dropped")
+    func openCLIPTrunk() throws {
+        let c = ViTConfig(imageSize: [8, 8], patchSize: [4, 4], embedDim: 24, depth: 1, numHeads: 2, normPre: true,
+                          patchBias: false, layerNormEps: 1e-5, numClasses: 16, headBias: false, family: "open_clip (timm trunk)")
+        var s = Synthetic(c).timm()
+        s.entries = s.entries.map { ($0.0 == "head.weight" ? "visual.head.proj.weight" : "visual.trunk." + $0.0, $0.1) }
+        s.add("text.token_embedding.weight", Values(shape: [8, 4], data: [Float](repeating: 0.1, count: 32)))
+        s.add("logit_scale", Values(shape: [], data: [2.3]))
+        let r = try plan(s, MappingOptions(heads: 2))
+        #expect(r.report.dialect == "open_clip timm trunk (visual.trunk.*)")
+        #expect(r.config == c)
+        #expect(r.report.notes.contains { $0.hasPrefix("dropped 2 tensor(s): text tower") })
+    }
+
     @Test("heads: head dim 64 is assumed and reported when nothing records them")
     func assumedHeads() throws {
         let c = ViTConfig(imageSize: [8, 8], patchSize: [4, 4], embedDim: 128, depth: 1, numHeads: 2, numClasses: 2)

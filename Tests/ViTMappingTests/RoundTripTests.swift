@@ -42,7 +42,7 @@ struct RoundTripTests {
                       layerScale: true, distilled: true, numClasses: s.classes),
             ViTConfig(imageSize: s.grid.map { $0 * s.patch }, patchSize: [s.patch, s.patch], embedDim: s.d, depth: s.depth,
                       numHeads: s.heads, classToken: false, globalPool: .avg, finalNorm: false, fcNorm: true, normPre: true,
-                      patchBias: false, numClasses: s.classes),
+                      patchBias: false, layerNormEps: 1e-5, numClasses: s.classes),  // norm_pre: timm's CLIP archs, eps 1e-5
         ]
         for c in configs {
             let m = Synthetic(c)

@@ -94,6 +94,9 @@ struct ReferenceViT {
         case .avg:
             let rows = x[c.numPrefixTokens...]
             streams = [(0..<D).map { d in rows.reduce(0.0) { $0 + $1[d] } / Double(rows.count) }]
+        case .tokenAvg:
+            let rows = x[c.numPrefixTokens...]
+            streams = [x[0] + (0..<D).map { d in rows.reduce(0.0) { $0 + $1[d] } / Double(rows.count) }]
         case .map:
             Issue.record("the double-precision reference has no attention pool; the families fixtures cover it")
             streams = [x[0]]
@@ -130,9 +133,12 @@ struct ReferenceForwardTests {
         ("a single patch, no class token: attention over one token",
          ViTConfig(imageSize: [3, 3], patchSize: [3, 3], inChannels: 1, embedDim: 4, depth: 1, numHeads: 2,
                    classToken: false, globalPool: .avg, fcNorm: true, numClasses: 2)),
+        ("token_avg pooling (class token and patch mean) with registers and LayerScale",
+         ViTConfig(imageSize: [8, 8], patchSize: [4, 4], embedDim: 8, depth: 2, numHeads: 2, registerTokens: 2,
+                   globalPool: .tokenAvg, layerScale: true, numClasses: 3)),
     ]
 
-    @Test("option combinations agree with the reference to 1e-5", arguments: 0..<4)
+    @Test("option combinations agree with the reference to 1e-5", arguments: 0..<5)
     func agrees(index: Int) throws {
         let (label, config) = ReferenceForwardTests.configs[index]
         let tensors = try syntheticTensors(config, seed: UInt64(index + 3))

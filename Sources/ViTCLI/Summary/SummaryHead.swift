@@ -17,6 +17,8 @@ public func summaryHead(file: String, format: String, result: MappingResult, sum
     var lines = ["file: \(file)", "format: \(format)"]
     lines += describe(result.report)
     lines.append("model: " + describeModel(c))
+    lines.append("family: \(c.family ?? "not recorded (a plain ViT as far as the names tell)")")
+    lines.append("features: " + describeFeatures(c))
     if !dtypes.isEmpty {
         lines.append("dtype: " + dtypes.map { "\($0.0.shortName) (\($0.1) tensors)" }.joined(separator: ", "))
     }
@@ -24,6 +26,37 @@ public func summaryHead(file: String, format: String, result: MappingResult, sum
     lines.append("input: batch \(summary.batch), image \(summary.imageSize[0])x\(summary.imageSize[1])\(run), "
                  + "sequence \(summary.sequenceLength) tokens")
     return lines
+}
+
+/// The family features of a config in one line: activation, registers and their arrangement, layer scale, MAP
+/// head, norm_pre, projection head, what the model outputs, and the run-time position-embedding rule.
+/// - Parameter c: the config.
+public func describeFeatures(_ c: ViTConfig) -> String {
+    var parts: [String] = []
+    switch c.activation {
+    case .gelu: parts.append("activation GELU (erf)")
+    case .geluTanh: parts.append("activation GELU (tanh approximation)")
+    case .quickGelu: parts.append("activation QuickGELU (x·σ(1.702x))")
+    case .swiglu: parts.append("activation SwiGLU (packed fc1 \(c.fc1OutDim) = gate + value, hidden \(c.mlpHiddenDim))")
+    case .relu: parts.append("activation ReLU")
+    }
+    if c.registerTokens > 0 {
+        let where_ = c.registersAfterPosEmbed ? "inserted after the position embedding, which covers the class token only"
+            : c.noEmbedClass ? "no position embedding on prefix tokens" : "covered by the position embedding"
+        parts.append("\(c.registerTokens) register tokens (\(where_))")
+    }
+    if c.layerScale { parts.append("layer scale") }
+    if c.normPre { parts.append("norm_pre") }
+    if c.globalPool == .map { parts.append("MAP attention-pool head (MLP \(c.poolMlpHiddenDim ?? 0))") }
+    if c.distilled { parts.append("distillation token (output: mean of both heads)") }
+    if c.globalPool == .tokenAvg { parts.append("pool: class token + mean of patch tokens (\(c.featureDim) features)") }
+    if c.numClasses > 0 {
+        parts.append(c.headBias ? "output: \(c.numClasses) logits" : "output: projection head to \(c.numClasses), no bias (CLIP image embedding)")
+    } else {
+        parts.append("output: the \(c.featureDim)-wide embedding (pool \(c.globalPool.rawValue))")
+    }
+    parts.append("run-time resize \(c.posEmbedRule.rawValue) (\(c.posEmbedRule.source))")
+    return parts.joined(separator: ", ")
 }
 
 /// A one-line description of a config: sizes first, then the parts that are not timm's defaults.

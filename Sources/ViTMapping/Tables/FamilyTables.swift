@@ -4,26 +4,29 @@
 extension Dialect {
     /// Hugging Face `Dinov2Model` / `Dinov2WithRegistersModel` as `save_pretrained` writes them (legacy names,
     /// families.md 0.1), and the 5.x in-memory names (`q_proj`…, `gate_proj`/`up_proj` are not packed and not read).
-    /// `Dinov2ForImageClassification` adds the prefix `dinov2.`.
+    /// `Dinov2ForImageClassification` adds the prefix `dinov2.` (`dinov2_with_registers.` with registers) and a `classifier` over concat(class token, mean of
+    /// patch tokens) (pool `token_avg`).
     static let huggingFaceDinov2 = Dialect(
         convention: .hf, name: "transformers Dinov2 (save_pretrained names)", names: .tensorNames,
-        rules: [Rule("{dinov2.|}embeddings.cls_token", .clsToken),
-                Rule("{dinov2.|}embeddings.position_embeddings", .posEmbed),
-                Rule("{dinov2.|}embeddings.register_tokens", .regToken),
-                Rule("{dinov2.|}embeddings.mask_token", .dropped("mask token (masked image modelling only)"))]
-        + Rule.layer("{dinov2.|}embeddings.patch_embeddings.projection", Part.patchProj)
-        + Rule.layer("{dinov2.|}encoder.layer.{i}.norm1", Part.norm1)
-        + Rule.layer("{dinov2.|}encoder.layer.{i}.attention.{attention.query|q_proj}", Part.q)
-        + Rule.layer("{dinov2.|}encoder.layer.{i}.attention.{attention.key|k_proj}", Part.k)
-        + Rule.layer("{dinov2.|}encoder.layer.{i}.attention.{attention.value|v_proj}", Part.v)
-        + Rule.layer("{dinov2.|}encoder.layer.{i}.attention.{output.dense|o_proj}", Part.proj)
-        + [Rule("{dinov2.|}encoder.layer.{i}.layer_scale1.lambda1", .ls1),
-           Rule("{dinov2.|}encoder.layer.{i}.layer_scale2.lambda1", .ls2)]
-        + Rule.layer("{dinov2.|}encoder.layer.{i}.norm2", Part.norm2)
+        rules: [Rule("{dinov2.|dinov2_with_registers.|}embeddings.cls_token", .clsToken),
+                Rule("{dinov2.|dinov2_with_registers.|}embeddings.position_embeddings", .posEmbed),
+                Rule("{dinov2.|dinov2_with_registers.|}embeddings.register_tokens", .regToken),
+                Rule("{dinov2.|dinov2_with_registers.|}embeddings.mask_token", .dropped("mask token (masked image modelling only)"))]
+        + Rule.layer("{dinov2.|dinov2_with_registers.|}embeddings.patch_embeddings.projection", Part.patchProj)
+        + Rule.layer("{dinov2.|dinov2_with_registers.|}encoder.layer.{i}.norm1", Part.norm1)
+        + Rule.layer("{dinov2.|dinov2_with_registers.|}encoder.layer.{i}.attention.{attention.query|q_proj}", Part.q)
+        + Rule.layer("{dinov2.|dinov2_with_registers.|}encoder.layer.{i}.attention.{attention.key|k_proj}", Part.k)
+        + Rule.layer("{dinov2.|dinov2_with_registers.|}encoder.layer.{i}.attention.{attention.value|v_proj}", Part.v)
+        + Rule.layer("{dinov2.|dinov2_with_registers.|}encoder.layer.{i}.attention.{output.dense|o_proj}", Part.proj)
+        + [Rule("{dinov2.|dinov2_with_registers.|}encoder.layer.{i}.layer_scale1.lambda1", .ls1),
+           Rule("{dinov2.|dinov2_with_registers.|}encoder.layer.{i}.layer_scale2.lambda1", .ls2)]
+        + Rule.layer("{dinov2.|dinov2_with_registers.|}encoder.layer.{i}.norm2", Part.norm2)
         // Plain MLP, or SwiGLU packed (`weights_in` = [gate; value], gate first) as the original `w12`.
-        + Rule.layer("{dinov2.|}encoder.layer.{i}.mlp.{fc1|weights_in}", Part.fc1)
-        + Rule.layer("{dinov2.|}encoder.layer.{i}.mlp.{fc2|weights_out}", Part.fc2)
-        + Rule.layer("{dinov2.|}layernorm", Part.norm),
+        + Rule.layer("{dinov2.|dinov2_with_registers.|}encoder.layer.{i}.mlp.{fc1|weights_in}", Part.fc1)
+        + Rule.layer("{dinov2.|dinov2_with_registers.|}encoder.layer.{i}.mlp.{fc2|weights_out}", Part.fc2)
+        + Rule.layer("{dinov2.|dinov2_with_registers.|}layernorm", Part.norm)
+        // Dinov2ForImageClassification: a Linear over concat(class token, mean of patch tokens).
+        + Rule.layer("classifier", Part.head),
         sequentials: [],
         traits: Traits(eps: 1e-6, epsReason: "DINOv2's LayerNorm eps 1e-6", preLogitsActivation: .tanh,
                        pooling: .classTokenElseMean, allowsNoEmbedClass: false, posEmbedRule: .bicubic,
@@ -117,4 +120,19 @@ extension Dialect {
         traits: Traits(eps: 1e-6, epsReason: "DINOv2's LayerNorm eps 1e-6", preLogitsActivation: .tanh,
                        pooling: .classTokenElseMean, allowsNoEmbedClass: false, posEmbedRule: .dinov2Offset,
                        posEmbedRuleWithRegisters: .bicubicAntialias, family: "DINOv2 (facebookresearch)"))
+
+    /// open_clip models on a timm trunk (SigLIP `ViT-*-SigLIP*`, and any `timm_model_name` tower): `visual.trunk.` +
+    /// timm's own names, an optional projection `visual.head.proj` (a Linear, bias only with `timm_proj_bias`); the
+    /// text tower (`text.*`, or the top-level OpenAI text names) and `logit_scale`/`logit_bias` are dropped with a
+    /// note. The trunk is a timm model, so timm's traits hold (its SigLIP archs run exact GELU, as open_clip does).
+    static let openCLIPTimmTrunk = Dialect(
+        convention: .timm, name: "open_clip timm trunk (visual.trunk.*)", names: .tensorNames,
+        rules: Dialect.timm.rules.map { Rule("visual.trunk." + $0.pattern.text, $0.part, $0.layout) }
+            + Rule.layer("visual.head.proj", Part.head)
+            + ["text.{*}", "token_embedding.weight", "positional_embedding", "transformer.{*}", "ln_final.{*}",
+               "text_projection", "text_projection.weight", "text_projection.bias", "logit_scale", "logit_bias", "attn_mask"]
+                .map { Rule($0, .dropped("text tower (text.* or token_embedding, transformer.*, ln_final, text_projection) and logit_scale/bias")) },
+        sequentials: [],
+        traits: Traits(eps: 1e-6, epsReason: "timm's LayerNorm eps 1e-6 (the trunk is a timm model)", preLogitsActivation: .tanh,
+                       pooling: .timm, allowsNoEmbedClass: true, family: "open_clip (timm trunk)"))
 }

@@ -51,10 +51,23 @@ extension Dialect {
     /// timm `no_embed_class`); older checkpoints have G + 1 rows. The row count tells which.
     private static let bigVisionPosition = "{Transformer/|}pos_embedding"
 
-    /// A MAP (attention-pooling) head: the canonical model pools by class token or mean, so without it the
-    /// model computes something else; it is never silently dropped (`allowUnused` drops it, and says so).
-    private static let mapHead = [Rule("MAPHead_0/{*}", .noEquivalent(
-        "big_vision MAP attention-pooling head: the canonical model has no attention pooling; without it the outputs differ"))]
+    /// SigLIP's MAP (attention-pooling) head, as timm `_load_weights` reads it: `probe` → `attn_pool.latent`,
+    /// query → `q`, key and value → `kv` (key rows first), out → `proj`, `LayerNorm_0` → `norm`,
+    /// `MlpBlock_0/Dense_{0,1}` → `mlp.fc{1,2}`. A two-tower file's text tower (`params/txt/…`, outside the image
+    /// prefix) and its logit scale and bias (`t`, `b`) are dropped with a note.
+    private static let mapHead: [Rule] = {
+        let att = "MAPHead_0/MultiHeadDotProductAttention_0/"
+        func dense(_ stem: String, _ make: (Param) -> Part, _ kernel: StoredLayout = .denseKernel) -> [Rule] {
+            [Rule(stem + "/kernel", make(.weight), kernel), Rule(stem + "/bias", make(.bias), .denseBias)]
+        }
+        return [Rule("MAPHead_0/probe", .poolLatent)]
+            + dense(att + "query", Part.poolQ) + dense(att + "key", Part.poolK) + dense(att + "value", Part.poolV)
+            + dense(att + "out", Part.poolProj, .denseOutKernel)
+            + [Rule("MAPHead_0/LayerNorm_0/scale", .poolNorm(.weight)), Rule("MAPHead_0/LayerNorm_0/bias", .poolNorm(.bias))]
+            + dense("MAPHead_0/MlpBlock_0/Dense_0", Part.poolFc1) + dense("MAPHead_0/MlpBlock_0/Dense_1", Part.poolFc2)
+            + [Rule("{params/|}txt/{*}", .dropped("text tower (txt/*) and the logit scale and bias (t, b)")),
+               Rule("{params/|}{t|b}", .dropped("text tower (txt/*) and the logit scale and bias (t, b)"))]
+    }()
 
     /// big_vision, one module per block (`Transformer/encoderblock_{i}/`).
     static let bigVision = Dialect(

@@ -50,6 +50,6 @@ extension Dialect {
 
     /// Every dialect, in the order candidates are listed.
     static let all: [Dialect] = [.timm, .torchvision, .huggingFace, .huggingFace5, .huggingFaceDinov2, .huggingFaceCLIP,
-                                 .openaiCLIP, .dinov2, .vitPytorch, .vitPytorchPreNorm,
+                                 .openaiCLIP, .openCLIPTimmTrunk, .dinov2, .vitPytorch, .vitPytorchPreNorm,
                                  .torchMHA, .einops, .kerasLegacy, .keras3, .jax, .bigVision, .bigVisionScanned]
 }

@@ -64,22 +64,36 @@ struct SummaryCompute {
         let three = lift(3), two = lift(2), five = lift(5)
 
         let conv = b * g * d * v
-        var linear = blocks * b * n * (d * three * a + a * d + d * m + m * d)
+        // SwiGLU's fc1 packs gate and value: twice the hidden width.
+        let fc1 = lift(c.fc1OutDim)
+        var linear = blocks * b * n * (d * three * a + a * d + d * fc1 + m * d)
         linear += b * headTokens * d * pre
         linear += headTokens * b * feature * k
-        let matmul = blocks * two * b * n * n * a
+        var matmul = blocks * two * b * n * n * a
+        // timm AttentionPoolLatent over the patch tokens: q of the latent, kv of every patch, one query's
+        // attention, proj, its MLP on the latent, and one LayerNorm.
+        var poolOutputs = lift(0), poolNorm = lift(0), poolAttention = lift(0)
+        if c.globalPool == .map, let phInt = c.poolMlpHiddenDim {
+            let ph = lift(phInt)
+            linear += b * (d * d + g * d * two * d + d * d + d * ph + ph * d)
+            matmul += two * b * g * d
+            poolOutputs = b * (d + g * two * d + d + ph + d)
+            poolNorm = b * d
+            poolAttention = b * (h * g + d)  // the latent's scores over the patches, and its weighted values
+        }
         var normElements = blocks * two * b * n * d
         if c.patchNormPre { normElements += b * g * v }
         if c.patchNormPost { normElements += b * g * d }
         if c.normPre { normElements += b * n * d }
         if c.finalNorm { normElements += b * n * d }
         if c.fcNorm { normElements += b * headTokens * d }
+        normElements += poolNorm
 
         var outputs = b * g * d
-        outputs += blocks * b * n * (three * a + d + m + d)
+        outputs += blocks * b * n * (three * a + d + fc1 + d) + poolOutputs
         outputs += b * headTokens * pre
         outputs += headTokens * b * k
-        let attentionOutputs = blocks * b * (h * n * n + n * a)
+        let attentionOutputs = blocks * b * (h * n * n + n * a) + poolAttention
         return (conv, linear, matmul, five * normElements, outputs, attentionOutputs)
     }
 }

@@ -68,6 +68,15 @@ extension SummaryLayerTree {
         let patchVector = c.patchVectorLength
         let tokens = [b, n, d]
         let feature = c.featureDim
+        let fc1 = c.fc1OutDim
+        let actType: String
+        switch c.activation {
+        case .gelu: actType = "GELU"
+        case .geluTanh: actType = "GELUTanh"
+        case .quickGelu: actType = "QuickGELU"
+        case .swiglu: actType = "SwiGLU"
+        case .relu: actType = "ReLU"
+        }
         let rootOwn = ((c.classToken ? 1 : 0) + c.registerTokens + (c.distilled ? 1 : 0) + c.posEmbedTokens) * d
         let output = c.numClasses > 0 ? [b, c.numClasses] : [b, feature]
 
@@ -102,8 +111,8 @@ extension SummaryLayerTree {
             t.skip(3)  // drop_path1
             t.add(p + "norm2", "LayerNorm", depth: 3, shape: tokens, own: 2 * d)
             t.add(p + "mlp", "Mlp", depth: 3, shape: tokens, leaf: false)
-            t.add(p + "mlp.fc1", "Linear", depth: 4, shape: [b, n, m], own: d * m + m)
-            t.add(p + "mlp.act", "GELU", depth: 4, shape: [b, n, m])
+            t.add(p + "mlp.fc1", "Linear", depth: 4, shape: [b, n, fc1], own: d * fc1 + fc1)
+            t.add(p + "mlp.act", actType, depth: 4, shape: [b, n, m])
             t.skip(4)  // drop1
             t.skip(4)  // norm
             t.add(p + "mlp.fc2", "Linear", depth: 4, shape: tokens, own: m * d + d)
@@ -112,6 +121,18 @@ extension SummaryLayerTree {
             t.skip(3)  // drop_path2
         }
         t.add(if: c.finalNorm, "norm", "LayerNorm", depth: 1, shape: tokens, own: 2 * d)
+        if c.globalPool == .map, let ph = c.poolMlpHiddenDim {
+            // timm AttentionPoolLatent (SigLIP's MAP head): the latent is its own parameter.
+            t.add("attn_pool", "AttentionPoolLatent", depth: 1, shape: [b, d], own: d, leaf: false)
+            t.add("attn_pool.q", "Linear", depth: 2, shape: [b, 1, d], own: d * d + d)
+            t.add("attn_pool.kv", "Linear", depth: 2, shape: [b, g, 2 * d], own: 2 * d * d + 2 * d)
+            t.add("attn_pool.proj", "Linear", depth: 2, shape: [b, 1, d], own: d * d + d)
+            t.add("attn_pool.norm", "LayerNorm", depth: 2, shape: [b, 1, d], own: 2 * d)
+            t.add("attn_pool.mlp", "Mlp", depth: 2, shape: [b, 1, d], leaf: false)
+            t.add("attn_pool.mlp.fc1", "Linear", depth: 3, shape: [b, 1, ph], own: d * ph + ph)
+            t.add("attn_pool.mlp.act", actType, depth: 3, shape: [b, 1, ph])
+            t.add("attn_pool.mlp.fc2", "Linear", depth: 3, shape: [b, 1, d], own: ph * d + d)
+        }
 
         // Head. timm's VisionTransformerDistilled.forward_head never calls fc_norm and calls head_drop
         // once per token; the plain model calls fc_norm, then head_drop, then head.
@@ -128,7 +149,7 @@ extension SummaryLayerTree {
         }
         t.skip(1)  // head_drop
         if c.distilled { t.skip(1) }  // head_drop again, for the distillation token
-        let head = feature * c.numClasses + c.numClasses
+        let head = feature * c.numClasses + (c.headBias ? c.numClasses : 0)
         t.add(if: c.numClasses > 0, "head", "Linear", depth: 1, shape: [b, c.numClasses], own: head)
         if c.distilled {
             t.add(if: c.numClasses > 0, "head_dist", "Linear", depth: 1, shape: [b, c.numClasses], own: head)
