@@ -5,18 +5,22 @@ import PackageDescription
 // sources use Glibc, RUSAGE_THREAD and Linux mmap flags, so no Apple platform is claimed.
 
 // Layers (lower never import higher):
-// 1. CHDF5, CBLAS          system libraries + shims
+// 1. CHDF5, CBLAS, CZlib, CJPEG, CPNG, CCairo   system libraries + shims
 // 2. ViTTensor             dtypes, shapes, tensors, checkpoint protocol
 //    ViTSafetensors, ViTHDF5, ViTNumpy, ViTBin   one target per container format
 //    ViTZip (+ CZlib) → ViTNpz (.npz), ViTTorch (torch.save zip)
 //    ViTFormats            format detection / opening any checkpoint (and the config.json sidecar)
+//    ViTImage (+ CJPEG, CPNG)  JPEG/PNG decoding, Pillow-exact resampling, crop and normalise (no models)
 // 3. ViTModel              config, canonical layout, resizer, summary (no files)
 //    ViTRuntime            typed weights and the CPU forward pass (OpenBLAS), kept apart so the
 //                          header-only tools (vit-summary) do not load OpenBLAS
 // 4. ViTMapping            conventions -> canonical timm layout, config inference
+//    ViTPreprocess         each checkpoint's own preprocessing (timm pretrained_cfg, HF preprocessor_config.json,
+//                          family defaults) as ViTImage steps, image batches
 //    ViTConvert            streaming conversion to .bin/.safetensors/.h5 (vit-convert's library)
 //    ViTInspect            checkpoint statistics and canonical diffs (vit-summary --stats/--diff)
 // 5. ViTKit                the facade (`Checkpoint`, `Model`), re-exporting the public API
+//    ViTPlot (+ CCairo)    the ViT paper's figures: their numbers from weights and attention, drawn with cairo
 //    executables           vit-run, vit-convert, vit-summary, vit-bench; Examples/vitkit-example
 // Every edge below is used by an `import` and every import is an edge: PackageGraphTests checks it.
 let package = Package(
@@ -46,6 +50,12 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo",
+                       providers: [.apt(["libcairo2-dev"])]),
 
         .target(name: "ViTTensor"),
         .target(name: "ViTSafetensors", dependencies: ["ViTTensor"]),
@@ -55,6 +65,7 @@ let package = Package(
         .target(name: "ViTZip", dependencies: ["ViTTensor", "CZlib"]),
         .target(name: "ViTNpz", dependencies: ["ViTTensor", "ViTZip", "ViTNumpy"]),
         .target(name: "ViTTorch", dependencies: ["ViTTensor", "ViTZip"]),
+        .target(name: "ViTImage", dependencies: ["ViTTensor", "CJPEG", "CPNG"]),
         .target(name: "ViTFormats", dependencies: [
             "ViTTensor", "ViTSafetensors", .target(name: "ViTHDF5", condition: .when(traits: ["HDF5"])), "ViTBin", "ViTZip",
             "ViTNpz", "ViTTorch"]),
@@ -63,27 +74,31 @@ let package = Package(
         .target(name: "ViTRuntime", dependencies: ["ViTModel", "ViTTensor", "CBLAS"]),
         .target(name: "ViTMapping", dependencies: ["ViTTensor", "ViTModel"]),
 
+        .target(name: "ViTPreprocess", dependencies: ["ViTImage", "ViTTensor"]),
         .target(name: "ViTConvert", dependencies: [
-            "ViTMapping", "ViTFormats", "ViTSafetensors", .target(name: "ViTHDF5", condition: .when(traits: ["HDF5"])), "ViTBin",
+            "ViTMapping", "ViTPreprocess", "ViTFormats", "ViTSafetensors", .target(name: "ViTHDF5", condition: .when(traits: ["HDF5"])), "ViTBin",
             "ViTModel", "ViTTensor"]),
         .target(name: "ViTInspect", dependencies: ["ViTTensor", "ViTModel", "ViTMapping"]),
 
         .target(name: "ViTKit", dependencies: [
-            "ViTTensor", "ViTModel", "ViTRuntime", "ViTMapping", "ViTFormats", "ViTConvert", "ViTInspect"]),
+            "ViTTensor", "ViTModel", "ViTRuntime", "ViTMapping", "ViTFormats", "ViTConvert", "ViTInspect", "ViTImage",
+            "ViTPreprocess"]),
         .executableTarget(name: "vitkit-example", dependencies: ["ViTKit"], path: "Examples/vitkit-example"),
 
+        .target(name: "ViTPlot", dependencies: ["CCairo"]),
         .target(name: "ViTCLI", dependencies: [
             "ViTMapping", "ViTModel", "ViTTensor", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "SystemPackage", package: "swift-system")]),
 
         .executableTarget(name: "vit-run", dependencies: [
-            "ViTCLI", "ViTFormats", "ViTMapping", "ViTModel", "ViTRuntime", "ViTNumpy", "ViTTensor", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "ViTCLI", "ViTFormats", "ViTMapping", "ViTModel", "ViTRuntime", "ViTNumpy", "ViTTensor", "ViTImage", "ViTPreprocess",
+            "ViTPlot", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-convert", dependencies: [
             "ViTCLI", "ViTConvert", "ViTFormats", "ViTMapping", "ViTModel", "ViTTensor", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-summary", dependencies: [
-            "ViTCLI", "ViTFormats", "ViTInspect", "ViTMapping", "ViTModel", "ViTTensor", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "ViTCLI", "ViTFormats", "ViTInspect", "ViTMapping", "ViTModel", "ViTTensor", "ViTPlot", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-bench", dependencies: [
-            "ViTCLI", "ViTFormats", "ViTModel", "ViTRuntime", "ViTTensor", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "ViTCLI", "ViTFormats", "ViTModel", "ViTRuntime", "ViTTensor", "ViTImage", "ViTPreprocess", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Fuzz harnesses (tools/fuzz.sh builds them with -DFUZZING -sanitize=fuzzer; otherwise corpus replayers).
         .target(name: "FuzzDriver", dependencies: ["ViTTensor"], path: "Fuzz/FuzzDriver"),
@@ -91,9 +106,12 @@ let package = Package(
         .executableTarget(name: "fuzz-bin", dependencies: ["ViTTensor", "FuzzDriver", "ViTBin"], path: "Fuzz/fuzz-bin"),
         .executableTarget(name: "fuzz-npy", dependencies: ["ViTTensor", "FuzzDriver", "ViTNumpy"], path: "Fuzz/fuzz-npy"),
         .executableTarget(name: "fuzz-pickle", dependencies: ["ViTTensor", "FuzzDriver", "ViTTorch", "ViTZip"], path: "Fuzz/fuzz-pickle"),
+        .executableTarget(name: "fuzz-jpeg", dependencies: ["FuzzDriver", "ViTImage", "ViTTensor"], path: "Fuzz/fuzz-jpeg"),
+        .executableTarget(name: "fuzz-png", dependencies: ["FuzzDriver", "ViTImage", "ViTTensor"], path: "Fuzz/fuzz-png"),
         .executableTarget(name: "fuzz-zip", dependencies: ["ViTTensor", "FuzzDriver", "ViTZip", "ViTNpz", "ViTTorch"], path: "Fuzz/fuzz-zip"),
 
         .testTarget(name: "ViTTensorTests", dependencies: ["ViTTensor"]),
+        .testTarget(name: "ViTImageTests", dependencies: ["ViTImage", "ViTPreprocess", "ViTPlot", "ViTNpz", "ViTTensor"]),
         .testTarget(name: "ViTNumpyTests", dependencies: ["ViTTestSupport", "ViTTensor", "ViTNumpy"]),
         .testTarget(name: "ViTSafetensorsTests", dependencies: ["ViTTestSupport", "ViTTensor", "ViTSafetensors"]),
         .testTarget(name: "ViTHDF5Tests", dependencies: ["ViTTestSupport", "ViTHDF5", "ViTTensor"]),
@@ -114,7 +132,7 @@ let package = Package(
                                                      "vit-convert"]),
         .testTarget(name: "HardeningTests", dependencies: ["ViTTestSupport", 
             "ViTFormats", "ViTSafetensors", "ViTBin", "ViTNumpy", "ViTModel", "ViTMapping", "ViTTensor", "ViTTorch",
-            "ViTNpz", "ViTHDF5", "ViTZipTestSupport", "fuzz-safetensors", "fuzz-bin", "fuzz-npy", "fuzz-pickle", "fuzz-zip",
+            "ViTNpz", "ViTHDF5", "ViTZipTestSupport", "fuzz-safetensors", "fuzz-bin", "fuzz-npy", "fuzz-pickle", "fuzz-zip", "fuzz-jpeg", "fuzz-png",
             "vit-convert"]),
     ]
 )

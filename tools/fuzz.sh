@@ -2,7 +2,7 @@
 # Builds one libFuzzer target with AddressSanitizer and runs it.
 #
 #   tools/fuzz.sh TARGET SECONDS [extra libFuzzer flags...]
-#   TARGET: safetensors | bin | npy | pickle | zip   (the executable is fuzz-TARGET)
+#   TARGET: safetensors | bin | npy | pickle | zip | jpeg | png   (the executable is fuzz-TARGET)
 #
 # Build: its own scratch path (.build-fuzz), `-DFUZZING` selects the LLVMFuzzerTestOneInput entry point
 # (without it each fuzz-* target is a plain corpus replayer). Corpus: tools/fuzz-corpus/TARGET/seeds
@@ -22,7 +22,9 @@ case "$target" in
   npy)         max_len=4096 ;;
   pickle)      max_len=8192 ;;
   zip)         max_len=16384 ;;
-  *) echo "unknown target '$target' (safetensors, bin, npy, pickle, zip)" >&2; exit 2 ;;
+  jpeg)        max_len=16384 ;;
+  png)         max_len=16384 ;;
+  *) echo "unknown target '$target' (safetensors, bin, npy, pickle, zip, jpeg, png)" >&2; exit 2 ;;
 esac
 
 scratch=.build-fuzz

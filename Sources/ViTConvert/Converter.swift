@@ -59,8 +59,12 @@ public enum Converter {
         try PathChecks.checkNotInput(request.output, inputs: PathChecks.files(of: opened), input: request.input)
         let mapped = try ViTMapper.plan(opened, options: request.mapping)
         let plan = try OutputPlan(mapped, request: request, format: format)
-        let metadata = OutputMetadata.entries(for: format, config: plan.config, convention: mapped.report.convention,
+        var metadata = OutputMetadata.entries(for: format, config: plan.config, convention: mapped.report.convention,
                                               input: request.input, resize: plan.resize)
+        if plan.resize == nil, let p = OutputMetadata.preprocessing(of: opened, input: request.input, config: plan.config,
+                                                                    convention: mapped.report.convention) {
+            metadata[OutputMetadata.preprocessingKey] = p
+        }
         if request.cancellation?.isCancelled == true { throw ConvertError.cancelled(output: request.output) }
         try PathChecks.checkSpace(request.output, bytes: plan.totalBytes)
 

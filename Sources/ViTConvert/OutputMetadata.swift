@@ -1,5 +1,8 @@
+import Foundation
 import ViTMapping
 import ViTModel
+import ViTPreprocess
+import ViTTensor
 
 /// The metadata keys a conversion writes (see docs/vit-convert.md).
 public enum OutputMetadata {
@@ -16,6 +19,19 @@ public enum OutputMetadata {
     public static let versionKey = "vitkit_version"
     /// Present after `--image-size`: what the resize did.
     public static let resizedKey = "vitkit_resized"
+
+    /// `vitkit_preprocessing`: the input's own preprocessing (timm pretrained_cfg, HF preprocessor_config.json)
+    /// as ViTKit JSON, so converted files keep it (absent when only family defaults apply, and after a resize).
+    public static let preprocessingKey = PreprocessingResolver.metadataKey
+
+    /// The JSON of the preprocessing the input's config files give, or nil (none, or one ViTKit cannot read:
+    /// vit-run on the input reports why).
+    static func preprocessing(of source: TensorSource, input: String, config: ViTConfig, convention: Convention) -> String? {
+        let c = PreprocessingResolver.Checkpoint(path: input, metadata: source.metadata, configJSON: source.configJSON,
+                                                 convention: convention.rawValue, family: config.family, imageSize: config.imageSize)
+        guard let p = try? PreprocessingResolver.configured(c), let data = try? JSONEncoder().encode(p) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
 
     /// The string metadata for `format`.
     /// - Parameters:

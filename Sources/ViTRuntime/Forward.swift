@@ -271,6 +271,8 @@ extension VisionTransformer {
         let items = pairs * slices
         let chunks = min(items, 4 * threads)
         let qkv = ws.qkv, out = ws.attn, scores = ws.scores
+        let probe = ws.attentionProbe
+        probe?.startLayer(queries: queries)
         par.forChunks(chunks) { c in
             let s = scores + c * (T * T + T), inv = s + T * T
             for item in Parallel.part(c, of: chunks, count: items) {
@@ -283,6 +285,7 @@ extension VisionTransformer {
                             c: s, ldc: T)
                 // Unnormalised probabilities times v, each row then scaled by its 1/Σ.
                 Kernels.softmaxNumerators(s, rows: rows.count, n: T, ld: T, inverseSums: inv)
+                probe?.record(image: b, head: h, rows: rows, numerators: s, inverseSums: inv)
                 let o = out + (b * queries + rows.lowerBound) * A + h * hd
                 BLAS.gemmNN(m: rows.count, n: hd, k: T, a: s, lda: T, b: base + 2 * A, ldb: ld, beta: 0, c: o, ldc: A)
                 for r in 0..<rows.count { Kernels.scaleRow(o + r * A, hd, by: inv[r]) }

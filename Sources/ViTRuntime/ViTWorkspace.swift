@@ -57,6 +57,9 @@ public final class ViTWorkspace {
     var logits: UnsafeMutablePointer<Float>
     /// SwiGLU's packed fc1 output (rows × 2·hidden); empty for other activations.
     var glu: UnsafeMutablePointer<Float>
+    /// Set only by `VisionTransformer.attentionProbabilities`: receives every attention row. Nil on the default
+    /// path, which then pays one nil check per attention work item.
+    var attentionProbe: AttentionProbe?
 
     /// An empty workspace; the first forward pass sizes it.
     public init() {

@@ -10,7 +10,7 @@ struct VitBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vit-bench",
         abstract: "Benchmarks ViTKit (results go to docs/PERFORMANCE.md).",
-        subcommands: [ReadBench.self, ForwardBench.self])
+        subcommands: [ReadBench.self, ForwardBench.self, PreprocessBench.self])
 }
 
 struct ReadBench: ParsableCommand {

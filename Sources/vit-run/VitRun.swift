@@ -6,6 +6,7 @@ import ViTMapping
 import ViTModel
 import ViTRuntime
 import ViTNumpy
+import ViTPreprocess
 import ViTTensor
 
 /// What vit-run writes: the model's output or the tokens of a layer.
@@ -21,13 +22,17 @@ enum FeatureKind: String, ExpressibleByArgument, CaseIterable {
 struct VitRun: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vit-run",
-        abstract: "Run a ViT checkpoint on a batch of images (float32 NCHW .npy) and print the top classes.",
-        discussion: "MODEL is any checkpoint ViTKit reads: \(CheckpointFormat.readableDescription). Images of another "
-            + "size than the checkpoint's (a whole number of patches) run with the position embedding interpolated as "
-            + "the source library does at run time (--interpolate chooses another rule).")
+        abstract: "Run a ViT checkpoint on images (JPEG, PNG, or a float32 NCHW .npy batch) and print the top classes.",
+        discussion: "MODEL is any checkpoint ViTKit reads: \(CheckpointFormat.readableDescription). JPEG and PNG inputs are "
+            + "preprocessed as the checkpoint's own config says (timm pretrained_cfg, Hugging Face preprocessor_config.json, "
+            + "else the family's defaults, said in a note); see docs/vit-run.md. An .npy batch of another size than the "
+            + "checkpoint's (a whole number of patches) runs with the position embedding interpolated as the source library "
+            + "does at run time (--interpolate chooses another rule).")
 
     @Argument(help: "The checkpoint (a file or a folder).") var model: String
-    @Option(help: "Images: float32 NCHW .npy (v1-v3, little-endian, C order), already normalised.") var input: String
+    @Option(parsing: .upToNextOption,
+            help: "Images: JPEG/PNG files or folders of them, or one float32 NCHW .npy (v1-v3, little-endian, C order), already normalised.")
+    var input: [String]
     @Option(help: "Write the result here as float32 .npy: logits [N, classes], the embedding [N, D], or tokens [N, T, D].")
     var output: String?
     @Option(help: ArgumentHelp(
@@ -46,7 +51,19 @@ struct VitRun: ParsableCommand {
     @Option(name: .customLong("repeat"), help: "Time N forward passes after one warm-up; the last stderr line gives median and min.")
     var repetitions: Int?
     @Option(help: "Threads for the forward pass (default: all cores).") var threads: Int?
+    @Option(help: "Class names, one per line (replaces the checkpoint's labels).") var labels: String?
+    @Flag(help: "Print the top classes as JSON.") var json = false
+    @Option(help: "Draw the attention rollout and the last block's class-token attention per head of the first image (PNG).")
+    var attention: String?
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Draw a figure from the run: attention-distance OUT.png.", valueName: "kind> <out.png"))
+    var plot: [String] = []
+    @Option(name: .customLong("plot-data"), help: "With --attention or --plot: write the figure's numbers here (.json or .npy).")
+    var plotData: String?
     @OptionGroup var mapping: MappingArguments
+    @OptionGroup(title: "Image preprocessing (JPEG/PNG inputs)") var imageOptions: ImageOptions
+
+    /// Whether the input is one .npy batch (else image files).
+    var isNpy: Bool { input.count == 1 && input[0].lowercased().hasSuffix(".npy") }
 
     func validate() throws {
         if top < 0 { throw ValidationError("--top must be 0 or more, found \(top)") }
@@ -59,21 +76,46 @@ struct VitRun: ParsableCommand {
             throw ValidationError("--repeat times the model's output; it does not apply with --features tokens")
         }
         if layer == 0 { throw ValidationError("--layer counts from 1 (or from the end: -1 last, -2 penultimate); 0 is no layer") }
+        if input.isEmpty { throw ValidationError("--input needs at least one file") }
+        if input.count > 1, input.contains(where: { $0.lowercased().hasSuffix(".npy") }) {
+            throw ValidationError("--input: give one .npy batch, or image files; not both")
+        }
+        if isNpy, imageOptions.anyGiven {
+            throw ValidationError("--resize, --crop-pct, --interpolation, --mean, --std and --dump-input apply to JPEG/PNG inputs, "
+                                  + "not to an already-preprocessed .npy batch")
+        }
+        if imageOptions.maxPixels <= 0 { throw ValidationError("--max-pixels must be positive") }
+        if !plot.isEmpty && (plot.count != 2 || plot[0] != "attention-distance") {
+            throw ValidationError("--plot takes attention-distance and a file: --plot attention-distance OUT.png")
+        }
+        if plotData != nil && plot.isEmpty && attention == nil { throw ValidationError("--plot-data needs --attention or --plot") }
+        if plotData != nil && !plot.isEmpty && attention != nil { throw ValidationError("--plot-data goes with one figure: --attention or --plot") }
     }
 
     func run() throws {
-        let images = try ImageBatch.load(input)
+        let npy = isNpy ? try ImageBatch.load(input[0]) : nil
         let source = try CheckpointOpener.open(model)
-        let checkpoint = try Self.loadCanonical(source, options: mapping.options, imageShape: images.shape)
+        let checkpoint = try Self.loadCanonical(source, options: mapping.options, imageShape: npy?.shape ?? [])
         for line in describe(checkpoint.report) where checkpoint.report.headsSource == .assumedHeadDim64 || line.hasPrefix("note") {
             printError(line)
         }
-        let (config, tensors) = try Self.atInputSize(checkpoint, imageShape: images.shape, input: input)
+        let images = try npy ?? ImageInputs.batch(input, checkpoint: checkpoint, source: source, modelPath: model, options: imageOptions)
+        if let dump = imageOptions.dumpInput { try NpyFile.write(images, to: dump) }
+        var classNames = try labels.map { try LabelFile.read($0) } ?? checkpoint.config.labels
+        if classNames == nil && checkpoint.config.numClasses == 1000 {
+            classNames = ImageNetLabels.imagenet1k
+            printError("note: no class names in the checkpoint; ImageNet-1k names assumed for its 1000-class head "
+                       + "(timm's ImageNetInfo); --labels FILE gives others")
+        }
+        if let names = classNames, labels != nil, names.count != checkpoint.config.numClasses {
+            printError("note: --labels lists \(names.count) names for \(checkpoint.config.numClasses) classes")
+        }
+        let (config, tensors) = try Self.atInputSize(checkpoint, imageShape: images.shape, input: input[0])
         let vit = try VisionTransformer(config: config, tensors: tensors,
                                         threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let expected = vit.inputShape(batch: images.shape.first ?? 0)
         guard images.shape == expected else {
-            throw NpyError.unexpectedArray(file: input, expected: "images of shape \(Shape.describe(expected)) for this model",
+            throw NpyError.unexpectedArray(file: input[0], expected: "images of shape \(Shape.describe(expected)) for this model",
                                            found: "shape \(Shape.describe(images.shape))")
         }
         let workspace = ViTWorkspace(for: vit, batchSize: expected[0])
@@ -87,7 +129,18 @@ struct VitRun: ParsableCommand {
         }
         let logits = try vit.forward(images, workspace: workspace)
         if let output { try NpyFile.write(logits, to: output) }
-        print(TopK.render(logits, k: top, labels: checkpoint.config.labels, isFeatures: checkpoint.config.numClasses == 0))
+        let isFeatures = checkpoint.config.numClasses == 0
+        if json {
+            print(TopK.json(logits, k: top, labels: classNames, inputs: isNpy ? nil : try ImageBatchLoader.expand(input), isFeatures: isFeatures))
+        } else {
+            print(TopK.render(logits, k: top, labels: classNames, isFeatures: isFeatures))
+        }
+        if let attention {
+            try RunPlots.attention(vit, images: images, checkpoint: checkpoint, model: model, output: attention, data: plotData)
+        }
+        if plot.count == 2 {
+            try RunPlots.attentionDistance(vit, images: images, checkpoint: checkpoint, model: model, output: plot[1], data: plotData)
+        }
         if let n = repetitions {
             let times = try measure(times: n) { _ = try vit.forward(images, workspace: workspace) }
             printError(String(format: "forward median_ms=%.3f min_ms=%.3f", times.median, times.min))

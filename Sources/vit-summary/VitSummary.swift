@@ -54,9 +54,16 @@ struct VitSummary: ParsableCommand {
     @Flag(help: "Overwrite the --suggest-map file if it exists.")
     var force = false
 
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Draw a figure from the weights: pos-embed OUT.png or patch-filters OUT.png.",
+                                                         valueName: "kind> <out.png"))
+    var plot: [String] = []
+    @Option(name: .customLong("plot-data"), help: "With --plot: write the figure's numbers here (.json or .npy).")
+    var plotData: String?
     @OptionGroup var mapping: MappingArguments
 
     func validate() throws {
+        if !plot.isEmpty && plot.count != 2 { throw ValidationError("--plot takes a kind and a file: --plot pos-embed OUT.png") }
+        if plotData != nil && plot.isEmpty { throw ValidationError("--plot-data needs --plot") }
         guard depth >= 0 else { throw ValidationError("--depth must be 0 or more, found \(depth)") }
         guard batch > 0 else { throw ValidationError("--batch must be positive, found \(batch)") }
         if let t = tolerance {
@@ -72,6 +79,10 @@ struct VitSummary: ParsableCommand {
         let source = try CheckpointOpener.open(input)
         if let out = suggestMap { try writeSuggestion(source, to: out) }
         if tensors { return try listTensors(source) }
+        if plot.count == 2 {
+            let canonical = try ViTMapper.loadCanonical(source, options: mapping.options)
+            return try SummaryPlots.run(kind: plot[0], output: plot[1], data: plotData, checkpoint: canonical, file: source.path)
+        }
         let result = try ViTMapper.plan(source, options: mapping.options)
         let dtypes = Self.dtypeCounts(result.plan)
         let summary = try ViTSummary(config: result.config, batch: batch, imageSize: imageSize?.value,

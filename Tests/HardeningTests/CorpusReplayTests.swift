@@ -65,7 +65,7 @@ struct CorpusReplayTests {
     }
 
     @Test("the replayer executable runs every seed and crash input to completion",
-          arguments: ["safetensors", "bin", "npy", "pickle", "zip"])
+          arguments: ["safetensors", "bin", "npy", "pickle", "zip", "jpeg", "png"])
     func replayerRuns(target: String) throws {
         let crashes = Self.corpus(target, "crashes")
         let files = Self.corpus(target, "seeds") + crashes

@@ -136,10 +136,10 @@ struct PackageGraphTests {
         let layer: [String: Int] = [
             "CHDF5": 1, "CBLAS": 1, "CZlib": 1,
             "ViTTensor": 2, "ViTSafetensors": 2, "ViTHDF5": 2, "ViTNumpy": 2, "ViTBin": 2, "ViTZip": 2, "ViTNpz": 2,
-            "ViTTorch": 2, "ViTFormats": 2,
+            "ViTTorch": 2, "ViTFormats": 2, "ViTImage": 2, "CJPEG": 1, "CPNG": 1, "CCairo": 1,
             "ViTModel": 3, "ViTRuntime": 3,
-            "ViTMapping": 4, "ViTConvert": 4, "ViTInspect": 4,
-            "ViTKit": 5, "ViTCLI": 5,
+            "ViTMapping": 4, "ViTConvert": 4, "ViTInspect": 4, "ViTPreprocess": 4,
+            "ViTKit": 5, "ViTCLI": 5, "ViTPlot": 5,
         ]
         for t in Self.targets {
             guard let mine = layer[t.name] else { continue }
