@@ -22,6 +22,10 @@ import PackageDescription
 // 5. ViTKit                the facade (`Checkpoint`, `Model`), re-exporting the public API
 //    ViTPlot (+ CCairo)    the ViT paper's figures: their numbers from weights and attention, drawn with cairo
 //    executables           vit-run, vit-convert, vit-summary, vit-bench; Examples/vitkit-example
+//    vit-hdf5-reader       the isolated HDF5 reader ViTHDF5 starts for every file (C, libhdf5 linked statically:
+//                          the shared library pulls in ~28 others whose loading made every start cost 10–30 ms;
+//                          `-l:libhdf5_serial.a`, Debian's static archive on the default search path, so no unsafe
+//                          flags); every tool depends on it so that `swift build --product vit-X` builds it too
 // Every edge below is used by an `import` and every import is an edge: PackageGraphTests checks it.
 let package = Package(
     name: "ViTKit",
@@ -31,6 +35,7 @@ let package = Package(
         .executable(name: "vit-convert", targets: ["vit-convert"]),
         .executable(name: "vit-summary", targets: ["vit-summary"]),
         .executable(name: "vit-bench", targets: ["vit-bench"]),
+        .executable(name: "vit-hdf5-reader", targets: ["vit-hdf5-reader"]),
     ],
     // HDF5 (on by default): reading and writing .h5 through libhdf5. A user who reads safetensors, torch.save,
     // .npz and .bin only depends with `traits: []` and builds without libhdf5.
@@ -81,9 +86,9 @@ let package = Package(
         .target(name: "ViTInspect", dependencies: ["ViTTensor", "ViTModel", "ViTMapping"]),
 
         .target(name: "ViTKit", dependencies: [
-            "ViTTensor", "ViTModel", "ViTRuntime", "ViTMapping", "ViTFormats", "ViTConvert", "ViTInspect", "ViTImage",
+            "vit-hdf5-reader", "ViTTensor", "ViTModel", "ViTRuntime", "ViTMapping", "ViTFormats", "ViTConvert", "ViTInspect", "ViTImage",
             "ViTPreprocess"]),
-        .executableTarget(name: "vitkit-example", dependencies: ["ViTKit"], path: "Examples/vitkit-example"),
+        .executableTarget(name: "vitkit-example", dependencies: ["vit-hdf5-reader", "ViTKit"], path: "Examples/vitkit-example"),
 
         .target(name: "ViTPlot", dependencies: ["CCairo"]),
         .target(name: "ViTCLI", dependencies: [
@@ -91,14 +96,18 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system")]),
 
         .executableTarget(name: "vit-run", dependencies: [
-            "ViTCLI", "ViTFormats", "ViTMapping", "ViTModel", "ViTRuntime", "ViTNumpy", "ViTTensor", "ViTImage", "ViTPreprocess",
+            "vit-hdf5-reader", "ViTCLI", "ViTFormats", "ViTMapping", "ViTModel", "ViTRuntime", "ViTNumpy", "ViTTensor", "ViTImage", "ViTPreprocess",
             "ViTPlot", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-convert", dependencies: [
-            "ViTCLI", "ViTConvert", "ViTFormats", "ViTMapping", "ViTModel", "ViTTensor", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "vit-hdf5-reader", "ViTCLI", "ViTConvert", "ViTFormats", "ViTMapping", "ViTModel", "ViTTensor", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-summary", dependencies: [
-            "ViTCLI", "ViTFormats", "ViTInspect", "ViTMapping", "ViTModel", "ViTTensor", "ViTPlot", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "vit-hdf5-reader", "ViTCLI", "ViTFormats", "ViTInspect", "ViTMapping", "ViTModel", "ViTTensor", "ViTPlot", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vit-bench", dependencies: [
-            "ViTCLI", "ViTFormats", "ViTModel", "ViTRuntime", "ViTTensor", "ViTImage", "ViTPreprocess", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "vit-hdf5-reader", "ViTCLI", "ViTFormats", "ViTModel", "ViTRuntime", "ViTTensor", "ViTImage", "ViTPreprocess", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        .executableTarget(name: "vit-hdf5-reader", path: "Sources/vit-hdf5-reader",
+                          linkerSettings: [.linkedLibrary(":libhdf5_serial.a"), .linkedLibrary("sz"), .linkedLibrary("z"),
+                                           .linkedLibrary("m"), .linkedLibrary("dl")]),
 
         // Fuzz harnesses (tools/fuzz.sh builds them with -DFUZZING -sanitize=fuzzer; otherwise corpus replayers).
         .target(name: "FuzzDriver", dependencies: ["ViTTensor"], path: "Fuzz/FuzzDriver"),
@@ -108,6 +117,7 @@ let package = Package(
         .executableTarget(name: "fuzz-pickle", dependencies: ["ViTTensor", "FuzzDriver", "ViTTorch", "ViTZip"], path: "Fuzz/fuzz-pickle"),
         .executableTarget(name: "fuzz-jpeg", dependencies: ["FuzzDriver", "ViTImage", "ViTTensor"], path: "Fuzz/fuzz-jpeg"),
         .executableTarget(name: "fuzz-png", dependencies: ["FuzzDriver", "ViTImage", "ViTTensor"], path: "Fuzz/fuzz-png"),
+        .executableTarget(name: "fuzz-hdf5-stream", dependencies: ["FuzzDriver", "ViTHDF5", "ViTTensor"], path: "Fuzz/fuzz-hdf5-stream"),
         .executableTarget(name: "fuzz-zip", dependencies: ["ViTTensor", "FuzzDriver", "ViTZip", "ViTNpz", "ViTTorch"], path: "Fuzz/fuzz-zip"),
 
         .testTarget(name: "ViTTensorTests", dependencies: ["ViTTensor"]),

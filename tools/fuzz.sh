@@ -2,7 +2,7 @@
 # Builds one libFuzzer target with AddressSanitizer and runs it.
 #
 #   tools/fuzz.sh TARGET SECONDS [extra libFuzzer flags...]
-#   TARGET: safetensors | bin | npy | pickle | zip | jpeg | png   (the executable is fuzz-TARGET)
+#   TARGET: safetensors | bin | npy | pickle | zip | jpeg | png | hdf5-stream  (the executable is fuzz-TARGET)
 #
 # Build: its own scratch path (.build-fuzz), `-DFUZZING` selects the LLVMFuzzerTestOneInput entry point
 # (without it each fuzz-* target is a plain corpus replayer). Corpus: tools/fuzz-corpus/TARGET/seeds
@@ -24,7 +24,8 @@ case "$target" in
   zip)         max_len=16384 ;;
   jpeg)        max_len=16384 ;;
   png)         max_len=16384 ;;
-  *) echo "unknown target '$target' (safetensors, bin, npy, pickle, zip, jpeg, png)" >&2; exit 2 ;;
+  hdf5-stream) max_len=8192 ;;
+  *) echo "unknown target '$target' (safetensors, bin, npy, pickle, zip, jpeg, png, hdf5-stream)" >&2; exit 2 ;;
 esac
 
 scratch=.build-fuzz

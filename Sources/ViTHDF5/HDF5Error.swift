@@ -41,6 +41,16 @@ public enum HDF5Error: Error, Equatable, CustomStringConvertible, Sendable {
     case invalidOption(file: String, detail: String)
     /// The writer was used after `commit()`.
     case writerClosed(file: String)
+    /// libhdf5 crashed on the file in the isolated reader process (the file is malformed: damaged or
+    /// hostile); `signal` is the signal that ended it. The calling process is unaffected.
+    case readerCrashed(file: String, operation: String, signal: Int32)
+    /// The isolated reader sent nothing and wrote no tensor bytes for `seconds` seconds (libhdf5 looping
+    /// on a malformed file) and was stopped. `VITKIT_HDF5_WATCHDOG_SECONDS` sets the wait.
+    case readerStalled(file: String, operation: String, seconds: Int)
+    /// The isolated reader exited early, ran out of memory, or broke the protocol.
+    case readerFailed(file: String, operation: String, detail: String)
+    /// The isolated reader (`vit-hdf5-reader`) could not be found or started.
+    case readerUnavailable(file: String, detail: String)
 
     public var description: String {
         switch self {
@@ -86,6 +96,24 @@ public enum HDF5Error: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(f): \(detail)"
         case let .writerClosed(f):
             return "\(f): the HDF5 writer was already committed"
+        case let .readerCrashed(f, op, signal):
+            return "\(f): libhdf5 crashed with \(HDF5Error.signalName(signal)) while \(op) in ViTKit's isolated reader process: "
+                + "the file is malformed (damaged or hostile); nothing else was affected"
+        case let .readerStalled(f, op, seconds):
+            return "\(f): libhdf5 made no progress for \(seconds) s while \(op) and its reader process was stopped: "
+                + "the file is probably malformed (set VITKIT_HDF5_WATCHDOG_SECONDS to wait longer)"
+        case let .readerFailed(f, op, detail):
+            return "\(f): the isolated HDF5 reader failed while \(op): \(detail); the file is probably malformed"
+        case let .readerUnavailable(f, detail):
+            return "\(f): cannot read HDF5 files: \(detail)"
         }
+    }
+
+    /// `SIGSEGV (signal 11)`; SIGSYS is the sandbox refusing a system call.
+    static func signalName(_ signal: Int32) -> String {
+        let names: [Int32: String] = [4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL",
+                                      11: "SIGSEGV", 13: "SIGPIPE", 24: "SIGXCPU", 25: "SIGXFSZ",
+                                      31: "SIGSYS, a system call the sandbox forbids"]
+        return "\(names[signal] ?? "signal") (signal \(signal))"
     }
 }

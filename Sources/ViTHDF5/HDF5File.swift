@@ -1,5 +1,8 @@
 internal import CHDF5
 import ViTTensor
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An HDF5 file opened read-only through libhdf5, seen as a flat map of tensors.
 ///
@@ -9,8 +12,15 @@ import ViTTensor
 /// (`blocks/0/attn/qkv/weight`) read as the same flat map. Soft and external links are listed in `links`
 /// and not followed.
 ///
-/// Thread safety: every libhdf5 call runs under one process-wide lock, so an `HDF5File` can be shared
-/// between threads; reads from several threads take turns.
+/// Isolation: libhdf5 parses the file in a separate, sandboxed reader process (`vit-hdf5-reader`, see
+/// `HDF5Isolation` and docs/hdf5.md): a file that crashes or hangs libhdf5 becomes
+/// `HDF5Error.readerCrashed` / `.readerStalled` naming the file instead of taking this process down.
+/// Datasets stored contiguously as the tensor's own bytes are then read straight from the file by this
+/// process (at the offset the reader found, checked against the file's size); others are decoded by the
+/// reader into shared memory. `VITKIT_HDF5_IN_PROCESS=1` reads in-process instead (trusted files only).
+///
+/// Thread safety: an `HDF5File` can be shared between threads; requests to its reader (or, in-process,
+/// every libhdf5 call, under one process-wide lock) take turns.
 public final class HDF5File: TensorSource, @unchecked Sendable {
     public let path: String
     public var formatName: String { "hdf5" }
@@ -29,7 +39,7 @@ public final class HDF5File: TensorSource, @unchecked Sendable {
     /// Bytes before the HDF5 signature (0, or a user block of 512, 1024, …).
     public let userBlockSize: Int
 
-    private let file: HDF5ID
+    private let backend: Backend
     private let byName: [String: Int]
     private let byPath: [String: Int]
     private let plans: [DatasetPlan]
@@ -40,20 +50,39 @@ public final class HDF5File: TensorSource, @unchecked Sendable {
     /// - Parameter path: the file.
     /// - Throws: `HDF5Error.fileNotFound`, `.notHDF5` (no signature), `.library` (libhdf5 refused the file,
     ///   e.g. corrupt or truncated), `.nameCollision`, `.linkCycle`, `.unsupportedAttribute` (a root attribute).
-    public init(path: String) throws(HDF5Error) {
+    public convenience init(path: String) throws(HDF5Error) {
+        try self.init(path: path, reader: ReaderOptions())
+    }
+
+    /// Opens `path` with a given reader executable / watchdog (tests) — see `init(path:)`.
+    init(path: String, reader: ReaderOptions) throws(HDF5Error) {
         self.path = path
         guard let offset = try HDF5File.signatureOffset(ofFileAt: path) else { throw .notHDF5(file: path) }
         userBlockSize = offset
 
-        let (file, walk, rootAttributes) = try HDF5Library.run { () throws(HDF5Error) in
-            let file = try HDF5ID(H5Fopen(path, vk_H5F_ACC_RDONLY(), vk_H5P_DEFAULT()), .file, file: path, "opening the file")
-            try HDF5Library.setCloseOnExec(file.id, file: path)
-            let walk = try HDF5Walker.walk(file: file.id, fileName: path)
-            let root = try HDF5ID(H5Oopen(file.id, "/", vk_H5P_DEFAULT()), .object, file: path, "opening the root group")
-            let attributes = try AttributeReader.readAll(of: root.id, path: "/", file: path)
-            return (file, walk, attributes)
+        let walk: WalkResult, rootAttributes: [String: HDF5Attribute]
+        if reader.inProcess {
+            let file: HDF5ID
+            (file, walk, rootAttributes) = try HDF5Library.run { () throws(HDF5Error) in
+                let file = try HDF5ID(H5Fopen(path, vk_H5F_ACC_RDONLY(), vk_H5P_DEFAULT()), .file, file: path, "opening the file")
+                try HDF5Library.setCloseOnExec(file.id, file: path)
+                let walk = try HDF5Walker.walk(file: file.id, fileName: path)
+                let root = try HDF5ID(H5Oopen(file.id, "/", vk_H5P_DEFAULT()), .object, file: path, "opening the root group")
+                let attributes = try AttributeReader.readAll(of: root.id, path: "/", file: path)
+                return (file, walk, attributes)
+            }
+            backend = .inProcess(file)
+        } else {
+            let (process, catalogue) = try HDF5ReaderProcess.start(file: path, options: reader)
+            walk = catalogue.walk
+            rootAttributes = catalogue.rootAttributes ?? [:]
+            let readable = zip(walk.datasets, catalogue.entries).compactMap { d, entry -> (index: Int, offset: UInt64?)? in
+                if case .success = d.plan { return entry }
+                return nil
+            }
+            backend = .isolated(IsolatedFile(process: process, wireIndex: readable.map(\.index),
+                                             direct: try DirectReader(path: path, offsets: readable.map(\.offset))))
         }
-        self.file = file
         groups = walk.groups
         links = walk.links
 
@@ -82,6 +111,9 @@ public final class HDF5File: TensorSource, @unchecked Sendable {
         unreadableByPath = Dictionary(uniqueKeysWithValues: unreadable.map { ($0.path, $0) })
         metadata = rootAttributes.mapValues(\.rendered)
     }
+
+    /// The isolated reader's process id while it runs (nil in-process or once it was stopped; for tests).
+    var readerProcessID: pid_t? { backend.isolated?.process.processID }
 
     /// `a/b`, `/a/b`, `//a//b/` → `/a/b`; the root is `/`.
     static func normalize(_ path: String) -> String {
@@ -121,11 +153,29 @@ public final class HDF5File: TensorSource, @unchecked Sendable {
         let datasetPath = datasets[i].path
         guard info.byteCount <= HDF5Memory.limit else { throw tooLarge(i) }
         let count = info.elementCount
+        guard case let .inProcess(file) = backend else {
+            let isolated = backend.isolated!
+            if let region = isolated.direct.region(i, byteCount: count * 4) {
+                var result: Result<Void, HDF5Error> = .success(())
+                let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                    do throws(HDF5Error) {
+                        try isolated.direct.read(region, into: UnsafeMutableRawPointer(buffer.baseAddress), file: path, dataset: datasetPath)
+                        initialized = count
+                    } catch {
+                        result = .failure(error)
+                        initialized = 0
+                    }
+                }
+                try result.get()
+                return values
+            }
+            return try tensor(named: name).floats()
+        }
         return try HDF5Library.run { () throws(HDF5Error) -> [Float] in
             var result: Result<Void, HDF5Error> = .success(())
             let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
                 do throws(HDF5Error) {
-                    try readRaw(datasetPath, plan: plans[i], into: UnsafeMutableRawPointer(buffer.baseAddress), byteCount: count * 4)
+                    try readRaw(file, datasetPath, plan: plans[i], into: UnsafeMutableRawPointer(buffer.baseAddress), byteCount: count * 4)
                     initialized = count
                 } catch {
                     result = .failure(error)
@@ -145,9 +195,14 @@ public final class HDF5File: TensorSource, @unchecked Sendable {
         guard groups.contains(p) || byPath[p] != nil || unreadableByPath[p] != nil else {
             throw .objectNotFound(file: path, path: p)
         }
-        return try HDF5Library.run { () throws(HDF5Error) in
-            let object = try HDF5ID(H5Oopen(file.id, p, vk_H5P_DEFAULT()), .object, file: path, "opening '\(p)'")
-            return try AttributeReader.readAll(of: object.id, path: p, file: path)
+        switch backend {
+        case let .inProcess(file):
+            return try HDF5Library.run { () throws(HDF5Error) in
+                let object = try HDF5ID(H5Oopen(file.id, p, vk_H5P_DEFAULT()), .object, file: path, "opening '\(p)'")
+                return try AttributeReader.readAll(of: object.id, path: p, file: path)
+            }
+        case let .isolated(isolated):
+            return try isolated.process.exchange { () throws(HDF5Error) in try isolated.process.attributes(of: p) }
         }
     }
 
@@ -188,15 +243,35 @@ public final class HDF5File: TensorSource, @unchecked Sendable {
         let datasetPath = datasets[i].path
         let plan = plans[i]
         guard info.byteCount <= HDF5Memory.limit else { throw tooLarge(i) }
-        let storage = try HDF5Library.run { () throws(HDF5Error) -> ByteStorage in
-            do {
-                return try ByteStorage(count: info.byteCount) { buffer in
-                    try readRaw(datasetPath, plan: plan, into: buffer.baseAddress, byteCount: buffer.count)
+        let storage: ByteStorage
+        switch backend {
+        case let .inProcess(file):
+            storage = try HDF5Library.run { () throws(HDF5Error) -> ByteStorage in
+                do {
+                    return try ByteStorage(count: info.byteCount) { buffer in
+                        try readRaw(file, datasetPath, plan: plan, into: buffer.baseAddress, byteCount: buffer.count)
+                    }
+                } catch let e as HDF5Error {
+                    throw e
+                } catch {
+                    throw .io(file: path, operation: "reading dataset '\(datasetPath)'", message: "\(error)")
                 }
-            } catch let e as HDF5Error {
-                throw e
-            } catch {
-                throw .io(file: path, operation: "reading dataset '\(datasetPath)'", message: "\(error)")
+            }
+        case let .isolated(isolated):
+            if let region = isolated.direct.region(i, byteCount: info.byteCount) {
+                do {
+                    storage = try ByteStorage(count: info.byteCount) { buffer in
+                        try isolated.direct.read(region, into: buffer.baseAddress, file: path, dataset: datasetPath)
+                    }
+                } catch let e as HDF5Error {
+                    throw e
+                } catch {
+                    throw .io(file: path, operation: "reading dataset '\(datasetPath)'", message: "\(error)")
+                }
+            } else {
+                storage = try isolated.process.exchange { () throws(HDF5Error) in
+                    try isolated.process.read(dataset: isolated.wireIndex[i], path: datasetPath, byteCount: info.byteCount)
+                }
             }
         }
         if plan.dtype == .bool, let bad = storage.bytes.first(where: { $0 > 1 }) {
@@ -210,7 +285,7 @@ public final class HDF5File: TensorSource, @unchecked Sendable {
     }
 
     /// H5Dread of the whole dataset into `destination`. The caller holds the lock.
-    private func readRaw(_ datasetPath: String, plan: DatasetPlan, into destination: UnsafeMutableRawPointer?,
+    private func readRaw(_ file: HDF5ID, _ datasetPath: String, plan: DatasetPlan, into destination: UnsafeMutableRawPointer?,
                          byteCount: Int) throws(HDF5Error) {
         guard byteCount > 0, let destination else { return }
         let dataset = try HDF5ID(H5Dopen2(file.id, datasetPath, vk_H5P_DEFAULT()), .dataset, file: path,
@@ -229,4 +304,24 @@ public final class HDF5File: TensorSource, @unchecked Sendable {
         try HDF5Library.check(H5Dread(dataset.id, memoryType, vk_H5S_ALL(), vk_H5S_ALL(), vk_H5P_DEFAULT(), destination),
                               file: path, "reading dataset '\(datasetPath)'")
     }
+}
+
+/// Where an `HDF5File` reads from.
+private enum Backend {
+    /// libhdf5 in this process (`VITKIT_HDF5_IN_PROCESS=1`).
+    case inProcess(HDF5ID)
+    /// The isolated reader, and this process's own descriptor for the datasets it can read directly.
+    case isolated(IsolatedFile)
+
+    var isolated: IsolatedFile? {
+        if case let .isolated(f) = self { return f }
+        return nil
+    }
+}
+
+private struct IsolatedFile {
+    let process: HDF5ReaderProcess
+    /// By readable-dataset index: the reader's own index of it.
+    let wireIndex: [Int]
+    let direct: DirectReader
 }

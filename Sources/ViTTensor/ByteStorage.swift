@@ -62,6 +62,18 @@ public final class ByteStorage: @unchecked Sendable {
         base = UnsafeRawPointer(p)
     }
 
+    /// Takes ownership of `count` bytes mapped with `mmap` (unmapped when the storage goes away), e.g. a
+    /// sealed shared-memory block another process filled.
+    /// - Parameters:
+    ///   - base: the mapping's first byte.
+    ///   - count: the mapping's length.
+    public init(adoptingMapping base: UnsafeRawPointer, count: Int) {
+        self.base = base
+        self.count = count
+        isMapped = true
+        mappedLength = count
+    }
+
     /// The bytes as a buffer.
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
