@@ -86,7 +86,7 @@ let package = Package(
         .target(name: "ViTInspect", dependencies: ["ViTTensor", "ViTModel", "ViTMapping"]),
 
         .target(name: "ViTKit", dependencies: [
-            "vit-hdf5-reader", "ViTTensor", "ViTModel", "ViTRuntime", "ViTMapping", "ViTFormats", "ViTConvert", "ViTInspect", "ViTImage",
+            .target(name: "vit-hdf5-reader", condition: .when(traits: ["HDF5"])), "ViTTensor", "ViTModel", "ViTRuntime", "ViTMapping", "ViTFormats", "ViTConvert", "ViTInspect", "ViTImage",
             "ViTPreprocess"]),
         .executableTarget(name: "vitkit-example", dependencies: ["vit-hdf5-reader", "ViTKit"], path: "Examples/vitkit-example"),
 
