@@ -139,7 +139,7 @@ let package = Package(
         .testTarget(name: "ViTNpzTests", dependencies: ["ViTTestSupport", "ViTTensor", "ViTNpz", "ViTZip", "ViTNumpy", "ViTZipTestSupport"]),
         .testTarget(name: "ViTTorchTests", dependencies: ["ViTTestSupport", "ViTTensor", "ViTTorch", "ViTZip", "ViTZipTestSupport"]),
         .testTarget(name: "ViTConvertTests", dependencies: ["ViTTestSupport", "ViTFormats", "ViTMapping", "ViTModel", "ViTTensor", "ViTConvert", "ViTRuntime", "ViTNumpy", "ViTBin", "ViTSafetensors",
-                                                            "ViTTorch", "ViTONNX"]),
+                                                            "ViTTorch", "ViTZip", "ViTONNX"]),
         .testTarget(name: "PackageGraphTests"),  // reads Package.swift and the sources' imports
         .testTarget(name: "ViTKitTests", dependencies: ["ViTTestSupport", "ViTKit", "ViTNumpy"]),
         .testTarget(name: "ViTInspectTests", dependencies: ["ViTTestSupport", "ViTMapping", "ViTModel", "ViTTensor", "ViTInspect", "ViTSafetensors"]),
