@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemPackage
 import ViTMapping
 import ViTModel
 
@@ -14,20 +12,11 @@ public func describe(_ report: InferenceReport) -> [String] {
     return lines
 }
 
-/// Writes `text` to standard error.
-public func printError(_ text: String) {
-    var err = StandardError()
-    print(text, to: &err)
-}
+/// Writes `text` and a newline to standard error.
+public func printError(_ text: String) { writeStandardError(text + "\n") }
 
-struct StandardError: TextOutputStream {
-    mutating func write(_ string: String) {
-        var bytes = Array(string.utf8)
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress! + off, $0.count - off) }
-            if n <= 0 { return }
-            off += n
-        }
-    }
+/// Writes `text` to standard error as it is, retrying interrupted and partial writes (swift-system's
+/// `writeAll`); a failing stderr is ignored (there is nowhere left to report it).
+public func writeStandardError(_ text: String) {
+    _ = try? FileDescriptor.standardError.writeAll(Array(text.utf8))
 }

@@ -19,7 +19,16 @@ public enum OutputFormat: String, Sendable, CaseIterable, Equatable {
     }
 
     /// The extensions `init(path:)` accepts, as a message lists them: `.bin, .safetensors, .h5`.
-    public static var extensionList: String { allCases.map { "." + $0.fileExtension }.joined(separator: ", ") }
+    public static var extensionList: String { available.map { "." + $0.fileExtension }.joined(separator: ", ") }
+
+    /// The formats this build writes (`.h5` needs the package trait `HDF5`, on by default).
+    public static var available: [OutputFormat] {
+        #if HDF5
+        return allCases
+        #else
+        return allCases.filter { $0 != .hdf5 }
+        #endif
+    }
 
     /// The format for an output path, by its extension (case-insensitive).
     /// - Parameter path: the output file.
@@ -32,7 +41,7 @@ public enum OutputFormat: String, Sendable, CaseIterable, Equatable {
         } else {
             ext = ""
         }
-        guard let format = OutputFormat.allCases.first(where: { $0.fileExtension == ext }) else {
+        guard let format = OutputFormat.available.first(where: { $0.fileExtension == ext }) else {
             throw ConvertError.unsupportedOutputExtension(path: path, found: ext)
         }
         self = format

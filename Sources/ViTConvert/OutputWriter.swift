@@ -1,5 +1,7 @@
 import ViTBin
+#if HDF5
 import ViTHDF5
+#endif
 import ViTSafetensors
 import ViTTensor
 
@@ -10,7 +12,9 @@ final class OutputWriter {
     private enum Backend {
         case bin(BinWriter)
         case safetensors(SafetensorsWriter)
+        #if HDF5
         case hdf5(HDF5Writer)
+        #endif
     }
 
     private let backend: Backend
@@ -38,10 +42,15 @@ final class OutputWriter {
                                          overwrite: overwrite))
         case .safetensors:
             backend = .safetensors(try SafetensorsWriter(path: path, tensors: tensors, metadata: metadata, overwrite: overwrite))
+        #if HDF5
         case .hdf5:
             let w = try HDF5Writer(destination: path, overwrite: overwrite, options: .contiguous)
             for (key, value) in metadata.sorted(by: { $0.key < $1.key }) { try w.setStringAttribute(value, named: key) }
             backend = .hdf5(w)
+        #else
+        case .hdf5:
+            throw ConvertError.unsupportedOutputExtension(path: path, found: "h5")
+        #endif
         }
     }
 
@@ -51,7 +60,9 @@ final class OutputWriter {
         switch backend {
         case let .bin(w): try w.write(tensor, named: name)
         case let .safetensors(w): try w.write(name, tensor)
+        #if HDF5
         case let .hdf5(w): try w.write(tensor, named: name)
+        #endif
         }
     }
 
@@ -61,7 +72,9 @@ final class OutputWriter {
         switch backend {
         case let .bin(w): try w.finish()
         case let .safetensors(w): try w.finish()
+        #if HDF5
         case let .hdf5(w): try w.commit()
+        #endif
         }
     }
 }

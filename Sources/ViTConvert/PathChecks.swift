@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import ViTSafetensors
 import ViTTensor
 
 /// The checks a conversion makes on its paths before it reads or writes anything.
@@ -85,24 +84,10 @@ public enum PathChecks {
         return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
     }
 
-    /// Every file a source reads its data and config from: the shards and index of a safetensors
-    /// checkpoint (and the `config.json` beside them), or the single file of the other formats.
+    /// Every file a source reads its data and config from (`TensorSource.files`: for a safetensors checkpoint
+    /// its shards, its index and the `config.json` beside them; the single file of the other formats).
     /// - Parameter source: an open checkpoint.
-    public static func files(of source: TensorSource) -> [String] {
-        var files = [source.path]
-        if let st = source as? SafetensorsCheckpoint {
-            files += st.shards.map(\.path)
-            if let index = st.index { files.append(index.path) }
-            let folder = isFolder(source.path) ? source.path : AtomicFile.folder(of: st.shards.first?.path ?? source.path)
-            files.append(folder + "/config.json")
-        }
-        return files
-    }
-
-    static func isFolder(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-    }
+    public static func files(of source: TensorSource) -> [String] { source.files }
 
     static func resolved(_ path: String) -> String? {
         guard let p = realpath(path, nil) else { return nil }

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-import ViTTensor
 
 /// The container formats ViTKit reads, detected by content (never by extension).
 public enum CheckpointFormat: String, Sendable, CaseIterable {
@@ -21,8 +17,13 @@ public enum CheckpointFormat: String, Sendable, CaseIterable {
     case torch
 
     /// What `--help` and error messages list as readable.
-    public static let readableDescription =
+    public static var readableDescription: String {
+        #if HDF5
         "safetensors (file, *.safetensors.index.json, or a folder), HDF5 (.h5/.hdf5/Keras weights), PyTorch torch.save (.pth/.pt), NumPy .npz, ViTKit .bin"
+        #else
+        "safetensors (file, *.safetensors.index.json, or a folder), PyTorch torch.save (.pth/.pt), NumPy .npz, ViTKit .bin"
+        #endif
+    }
 }
 
 /// Errors of format detection and opening.
@@ -35,6 +36,12 @@ public enum FormatError: Error, Equatable, CustomStringConvertible, Sendable {
     case unrecognized(path: String, firstBytes: String)
     /// A JSON file that is not a safetensors index (no `weight_map`).
     case notAnIndex(path: String)
+    /// A ZIP archive holding neither a `torch.save` pickle nor `.npy` arrays.
+    case unrecognizedArchive(path: String, entries: [String])
+    /// The `config.json` beside the weights cannot be read as UTF-8 text.
+    case invalidConfig(path: String, message: String)
+    /// A format this build leaves out (the package trait that reads it is off).
+    case notBuilt(path: String, format: String, trait: String)
 
     public var description: String {
         switch self {
@@ -44,6 +51,13 @@ public enum FormatError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(p): not a checkpoint ViTKit reads (first bytes \(b)); expected \(CheckpointFormat.readableDescription)"
         case let .notAnIndex(p):
             return "\(p): a JSON file but not a safetensors index (expected a \"weight_map\" object)"
+        case let .unrecognizedArchive(p, e):
+            return "\(p): a ZIP archive but neither a torch.save file (<name>/data.pkl) nor an .npz (.npy members); "
+                + "found " + (e.isEmpty ? "no members" : e.joined(separator: ", ")) + "; expected \(CheckpointFormat.readableDescription)"
+        case let .notBuilt(p, f, t):
+            return "\(p): \(f) content, which this build of ViTKit does not read; enable the package trait \(t) (on by default)"
+        case let .invalidConfig(p, m):
+            return "\(p): the config.json beside the weights must be UTF-8 JSON text, found \(m); fix or remove it"
         }
     }
 }

@@ -1,19 +1,37 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
 import ViTBin
+#if HDF5
 import ViTHDF5
-import ViTNpz
+#endif
 import ViTTorch
 import ViTZip
 import ViTTensor
 
 /// Detects checkpoint formats from file content.
 public enum FormatDetection {
-    /// The format of the file or folder at `path`, decided by content.
-    /// - Throws: `FormatError` when the path is missing, unreadable or of no known format.
-    public static func detect(path: String) throws -> CheckpointFormat {
+    /// What a path's first bytes say it is: the reader to open it with (nothing parsed yet).
+    public enum Kind: Sendable, Equatable {
+        /// A folder (a safetensors checkpoint folder).
+        case folder
+        /// HDF5 signature at 0 or after a user block.
+        case hdf5
+        /// ViTKit `.bin` magic.
+        case vitkitBin
+        /// A plausible safetensors header length followed by `{`.
+        case safetensors
+        /// A ZIP local header (`torch.save` or `.npz`, told apart from the directory).
+        case zip
+        /// A pre-1.6 `torch.save` pickle.
+        case legacyTorch
+        /// JSON text (a sharded index, whatever its name).
+        case json
+    }
+
+    /// The reader for the file or folder at `path`, from its first bytes only.
+    /// - Throws: `FormatError` when the path is missing, unreadable, not a regular file or of no known format.
+    public static func sniff(path: String) throws -> Kind {
         var st = stat()
         guard stat(path, &st) == 0 else { throw FormatError.notFound(path: path) }
         if (st.st_mode & S_IFMT) == S_IFDIR { return .folder }
@@ -22,21 +40,26 @@ public enum FormatDetection {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw FormatError.unreadable(path: path, message: String(cString: strerror(errno))) }
         defer { close(fd) }
-        let size = Int(st.st_size)
-        let head = readAt(fd, offset: 0, count: min(size, 64))
+        let head = readAt(fd, offset: 0, count: min(Int(st.st_size), 64))
+        #if HDF5
         if (try? HDF5File.signatureOffset(ofFileAt: path)) != nil { return .hdf5 }
+        #else
+        if head.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) { return .hdf5 }  // to say what is missing
+        #endif
         if looksLikeBin(head) { return .vitkitBin }
         if looksLikeSafetensors(head) { return .safetensors }
-        if ZipArchive.hasSignature(head) {
-            if TorchCheckpoint.looksLikeTorchZip(path: path) { return .torch }
-            if NpzArchive.looksLikeNpz(path: path) { return .npz }
-        }
-        if TorchCheckpoint.looksLikeLegacyTorch(prefix: head) { return .torch }
-        if let first = head.first(where: { !isJSONSpace($0) }), first == UInt8(ascii: "{") {
-            if isSafetensorsIndex(path: path, size: size) { return .safetensorsIndex }
-            throw FormatError.notAnIndex(path: path)
-        }
+        if ZipArchive.hasSignature(head) { return .zip }
+        if TorchCheckpoint.looksLikeLegacyTorch(prefix: head) { return .legacyTorch }
+        if let first = head.first(where: { !isJSONSpace($0) }), first == UInt8(ascii: "{") { return .json }
         throw FormatError.unrecognized(path: path, firstBytes: hex(head.prefix(8)))
+    }
+
+    /// The format of the file or folder at `path`, decided by content: the format `CheckpointOpener` opens
+    /// it as (it is opened to tell, so a damaged file reports its reader's error).
+    /// - Throws: as `CheckpointOpener.open(_:)`.
+    public static func detect(path: String) throws -> CheckpointFormat {
+        if try sniff(path: path) == .legacyTorch { return .torch }
+        return try CheckpointOpener.openDetected(path).format
     }
 
     /// True when `prefix` starts with the native `.bin` magic.
@@ -54,12 +77,6 @@ public enum FormatDetection {
         return first == UInt8(ascii: "{")
     }
 
-    static func isSafetensorsIndex(path: String, size: Int) -> Bool {
-        guard size <= 100_000_000, let data = FileManager.default.contents(atPath: path),
-              let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
-        return obj["weight_map"] is [String: Any]
-    }
-
     static func isJSONSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
 
     static func readAt(_ fd: Int32, offset: Int, count: Int) -> [UInt8] {
@@ -70,6 +87,7 @@ public enum FormatDetection {
     }
 
     static func hex<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
-        bytes.map { String(format: "%02x", $0) }.joined(separator: " ")
+        let digits = Array("0123456789abcdef")
+        return bytes.map { String([digits[Int($0 >> 4)], digits[Int($0 & 15)]]) }.joined(separator: " ")
     }
 }

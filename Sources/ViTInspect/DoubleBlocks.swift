@@ -35,35 +35,8 @@ enum DoubleBlocks {
         let size = tensor.dtype.byteSize
         tensor.withUnsafeBytes { raw in
             guard let base = raw.baseAddress else { return }
-            let s = base + start * size
-            switch tensor.dtype {
-            case .f32:
-                for i in 0..<m { o[i] = Double(s.loadUnaligned(fromByteOffset: 4 * i, as: Float.self)) }
-            case .f64:
-                for i in 0..<m { o[i] = s.loadUnaligned(fromByteOffset: 8 * i, as: Double.self) }
-            case .i64:
-                for i in 0..<m { o[i] = Double(s.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)) }
-            case .u64:
-                for i in 0..<m { o[i] = Double(s.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)) }
-            case .i32:
-                for i in 0..<m { o[i] = Double(s.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)) }
-            case .u32:
-                for i in 0..<m { o[i] = Double(s.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
-            default:
-                // F16, BF16, the F8 types and the small integers are exact in Float32: convert a chunk at
-                // a time on the stack.
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: 1024) { f in
-                    guard let fp = f.baseAddress else { return }
-                    var i = 0
-                    while i < m {
-                        let k = min(1024, m - i)
-                        let chunk = UnsafeRawBufferPointer(start: s + i * size, count: k * size)
-                        ElementConversion.toFloat32(chunk, dtype: tensor.dtype, into: fp, count: k)
-                        for j in 0..<k { o[i + j] = Double(fp[j]) }
-                        i += k
-                    }
-                }
-            }
+            ElementConversion.toFloat64(UnsafeRawBufferPointer(start: base + start * size, count: m * size),
+                                        dtype: tensor.dtype, into: o, count: m)
         }
     }
 }

@@ -76,6 +76,12 @@ public final class NpzArchive: TensorSource {
     /// - Parameter path: the file to look at (only its ZIP directory is read).
     public static func looksLikeNpz(path: String) -> Bool {
         guard let zip = try? ZipArchive(path: path) else { return false }
+        return isNpzArchive(zip)
+    }
+
+    /// True when an opened ZIP archive holds at least one `.npy` member and no `data.pkl`.
+    /// - Parameter zip: an opened archive.
+    public static func isNpzArchive(_ zip: ZipArchive) -> Bool {
         let names = zip.entries.map(\.name)
         return names.contains { $0.hasSuffix(".npy") } && !names.contains { $0 == "data.pkl" || $0.hasSuffix("/data.pkl") }
     }

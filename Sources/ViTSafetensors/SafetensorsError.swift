@@ -69,8 +69,6 @@ public enum SafetensorsError: Error, Equatable, CustomStringConvertible, Sendabl
     case noCheckpoint(folder: String)
     /// A folder holds more than one candidate checkpoint.
     case ambiguousCheckpoint(folder: String, candidates: [String])
-    /// `config.json` is not valid UTF-8 text.
-    case invalidConfig(file: String)
 
     // MARK: writing
 
@@ -148,8 +146,6 @@ public enum SafetensorsError: Error, Equatable, CustomStringConvertible, Sendabl
             return "\(f): a folder holding model.safetensors, one *.safetensors file or one *.safetensors.index.json, found none"
         case let .ambiguousCheckpoint(f, c):
             return "\(f): one checkpoint in the folder, found several candidates (\(c.joined(separator: ", "))); open one of them by its path"
-        case let .invalidConfig(f):
-            return "\(f): UTF-8 JSON text, found invalid UTF-8"
         case let .reservedName(f):
             return "\(f): tensor names other than `__metadata__` (reserved for the metadata), found it among the tensors"
         case let .unexpectedTensor(f, e, n):

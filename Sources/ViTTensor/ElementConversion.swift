@@ -53,4 +53,31 @@ public enum ElementConversion {
             preconditionFailure("fromFloat32 supports float targets only")
         }
     }
+
+    /// Converts `count` elements of `dtype` in `src` to Float64 at `dst`: exact for every float type and for
+    /// integers up to 2⁵³ (64-bit integers beyond round to nearest).
+    public static func toFloat64(_ src: UnsafeRawBufferPointer, dtype: DType, into dst: UnsafeMutablePointer<Double>, count: Int) {
+        guard count > 0, let s = src.baseAddress else { return }
+        switch dtype {
+        case .f32: for i in 0..<count { dst[i] = Double(s.loadUnaligned(fromByteOffset: 4 * i, as: Float.self)) }
+        case .f64: for i in 0..<count { dst[i] = s.loadUnaligned(fromByteOffset: 8 * i, as: Double.self) }
+        case .i64: for i in 0..<count { dst[i] = Double(s.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)) }
+        case .u64: for i in 0..<count { dst[i] = Double(s.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)) }
+        case .i32: for i in 0..<count { dst[i] = Double(s.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)) }
+        case .u32: for i in 0..<count { dst[i] = Double(s.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
+        default:
+            // F16, BF16, the F8 types and the small integers are exact in Float32: through it, a chunk at a time.
+            let size = dtype.byteSize
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 1024) { f in
+                guard let fp = f.baseAddress else { return }
+                var i = 0
+                while i < count {
+                    let k = min(1024, count - i)
+                    toFloat32(UnsafeRawBufferPointer(start: s + i * size, count: k * size), dtype: dtype, into: fp, count: k)
+                    for j in 0..<k { dst[i + j] = Double(fp[j]) }
+                    i += k
+                }
+            }
+        }
+    }
 }

@@ -88,6 +88,9 @@ public final class PageReleasingSource: TensorSource, @unchecked Sendable {
     public var tensorInfos: [TensorInfo] { base.tensorInfos }
     public var metadata: [String: String] { base.metadata }
     public var configJSON: String? { base.configJSON }
+    public var files: [String] { base.files }
+    public var keepsRegistrationOrder: Bool { base.keepsRegistrationOrder }
+    public func kerasNames() throws -> KerasNames? { try base.kerasNames() }
 
     public func tensor(named name: String) throws -> Tensor {
         let t = try base.tensor(named: name)

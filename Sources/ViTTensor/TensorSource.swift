@@ -34,6 +34,12 @@ public protocol TensorSource: AnyObject, Sendable {
     var metadata: [String: String] { get }
     /// The JSON text of a model config shipped beside or inside the checkpoint (`config.json`), if any.
     var configJSON: String? { get }
+    /// Every file the source reads (its data, index and companion files), `path` first. Default: `[path]`.
+    var files: [String] { get }
+    /// The model-level weight names a container records in attributes rather than in its tensor names
+    /// (Keras HDF5 files), or nil. Default: nil.
+    /// - Throws: the format's error when the attributes exist but cannot be read.
+    func kerasNames() throws -> KerasNames?
     /// Reads one tensor. Formats that can memory-map return a view into the file.
     /// - Throws: the format's error enum, naming the file and the tensor.
     func tensor(named name: String) throws -> Tensor
@@ -44,6 +50,8 @@ public protocol TensorSource: AnyObject, Sendable {
 
 extension TensorSource {
     public var configJSON: String? { nil }
+    public var files: [String] { [path] }
+    public func kerasNames() throws -> KerasNames? { nil }
     public var keepsRegistrationOrder: Bool { false }
 
     /// The info of the tensor called `name`, if present.

@@ -140,8 +140,8 @@ public final class TorchCheckpoint: TensorSource {
             return try Tensor(dtype: r.dtype, shape: r.shape, storage: content.storage, offset: content.offset + r.storageOffset * size)
         }
         let copy = content.withUnsafeBytes {
-            StridedCopy.gather($0, elementSize: size, offset: r.storageOffset, size: r.shape, stride: r.stride,
-                               swap: bigEndian && size > 1)
+            StridedGather.gather($0, elementSize: size, offset: r.storageOffset, size: r.shape, stride: r.stride,
+                                 byteSwap: bigEndian && size > 1)
         }
         return try Tensor(dtype: r.dtype, shape: r.shape, storage: copy)
     }
@@ -158,8 +158,13 @@ public final class TorchCheckpoint: TensorSource {
     /// - Parameter path: the file to look at (only its ZIP directory is read).
     public static func looksLikeTorchZip(path: String) -> Bool {
         guard let zip = try? ZipArchive(path: path) else { return false }
-        return !archiveNames(zip).isEmpty
+        return isTorchArchive(zip)
     }
+
+    /// True when an opened ZIP archive holds a `<archive>/data.pkl` (a `torch.save` file or a TorchScript
+    /// archive): the test `CheckpointOpener` makes on the archive it has parsed once.
+    /// - Parameter zip: an opened archive.
+    public static func isTorchArchive(_ zip: ZipArchive) -> Bool { !archiveNames(zip).isEmpty }
 
     /// True when `prefix` (a file's first 16 bytes or more) is the start of a legacy pre-1.6
     /// `torch.save` file: a pickle protocol byte followed by torch's magic number.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ViTCLI
 import ViTModel
 import ViTRuntime
 import ViTTensor

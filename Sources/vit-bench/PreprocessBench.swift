@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ViTCLI
 import ViTImage
 import ViTPreprocess
 import ViTTensor

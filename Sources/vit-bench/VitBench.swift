@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ViTCLI
 import ViTFormats
 import ViTTensor
 
@@ -10,19 +11,6 @@ struct VitBench: ParsableCommand {
         commandName: "vit-bench",
         abstract: "Benchmarks ViTKit (results go to docs/PERFORMANCE.md).",
         subcommands: [ReadBench.self, ForwardBench.self, PreprocessBench.self])
-}
-
-/// Times `body` `repeat` times after one warm-up; returns (median, min) in milliseconds.
-func measure(times count: Int, _ body: () throws -> Void) rethrows -> (median: Double, min: Double) {
-    try body()
-    var times: [Double] = []
-    for _ in 0..<max(1, count) {
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        try body()
-        times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
-    }
-    times.sort()
-    return (times[times.count / 2], times[0])
 }
 
 struct ReadBench: ParsableCommand {

@@ -1,9 +1,6 @@
 import Dispatch
 import ViTCLI
 import ViTConvert
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A progress bar on stderr for inputs over 100 MB, redrawn at most every 100 ms.
 final class ProgressBar {
@@ -32,13 +29,5 @@ final class ProgressBar {
         emit("\r\u{1B}[K")
     }
 
-    private func emit(_ s: String) {
-        var bytes = Array(s.utf8)
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + off, $0.count - off) }
-            if n <= 0 { return }
-            off += n
-        }
-    }
+    private func emit(_ s: String) { writeStandardError(s) }
 }

@@ -89,12 +89,11 @@ struct VitConvert: ParsableCommand {
             report = try Converter.convert(request) { bar.update($0) }
         } catch {
             bar.clear()
-            // Exit at once, skipping atexit handlers: after a failed write, libhdf5's own exit handler can
-            // crash on the file it could not close. The temporary output is already removed by then.
+            // The temporary output is already removed (and, for HDF5, closed: the writer reserves its file
+            // before writing) by then; a cancellation exits 130 like a shell's SIGINT, anything else 1.
             printError("Error: \(error)")
-            fflush(nil)
-            if case ConvertError.cancelled = error { _exit(130) }
-            _exit(1)
+            if case ConvertError.cancelled = error { throw ExitCode(130) }
+            throw ExitCode.failure
         }
         bar.clear()
         guard !quiet else { return }

@@ -146,7 +146,7 @@ struct VitRun: ParsableCommand {
             try RunPlots.attentionDistance(vit, images: images, checkpoint: checkpoint, model: model, output: plot[1], data: plotData)
         }
         if let n = repetitions {
-            let times = try ForwardTimer.time(times: n) { _ = try vit.forward(images, workspace: workspace) }
+            let times = try measure(times: n) { _ = try vit.forward(images, workspace: workspace) }
             printError(String(format: "forward median_ms=%.3f min_ms=%.3f", times.median, times.min))
         }
     }

@@ -2,9 +2,19 @@ import Foundation
 import Testing
 import ViTTensor
 @testable import ViTFormats
+import ViTSafetensors
+import ViTTorch
+import ViTZip
+import ViTTestSupport
 
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-func fixture(_ p: String) -> String { repoRoot.appendingPathComponent("fixtures/" + p).path }
+/// The error `body` throws, if any.
+func thrown(_ body: () throws -> Void) -> Error? {
+    do { try body() } catch { return error }
+    return nil
+}
+
+let repoRoot = Fixtures.repository
+func fixture(_ p: String) -> String { Fixtures.path(p) }
 
 func tempFile(_ bytes: [UInt8], name: String = "x.safetensors") -> String {
     let d = NSTemporaryDirectory() + "vitkit-detect-\(UUID().uuidString)"
@@ -50,10 +60,19 @@ struct FormatDetectionTests {
 
     @Test("unknown content is refused naming the file, its first bytes and the formats ViTKit reads")
     func unknown() throws {
-        let p = tempFile(Array("PK\u{3}\u{4} not a model".utf8), name: "model.pt")
-        let err = FormatError.unrecognized(path: p, firstBytes: "50 4b 03 04 20 6e 6f 74")
+        let p = tempFile(Array("GIF89a not a model".utf8), name: "model.pt")
+        let err = FormatError.unrecognized(path: p, firstBytes: "47 49 46 38 39 61 20 6e")
         #expect(throws: err) { try FormatDetection.detect(path: p) }
+        #expect(throws: err) { try CheckpointOpener.open(p) }
         #expect(err.description.contains("safetensors") && err.description.contains("HDF5"))
+    }
+
+    @Test("a file that starts like a zip but is not one reports the zip reader's own error")
+    func damagedZip() throws {
+        let p = tempFile(Array("PK\u{3}\u{4} not a model".utf8), name: "model.pt")
+        let error = try #require(thrown { _ = try CheckpointOpener.open(p) })
+        #expect(error is ZipError, "\(error)")
+        #expect("\(error)".hasPrefix(p))
     }
 
     @Test("a JSON file that is not a shard index is refused as such")
@@ -88,5 +107,68 @@ struct ZipFormatDetectionTests {
         #expect(try FormatDetection.detect(path: fixture("sources/jax/original.npz")) == .npz)
         #expect(try CheckpointOpener.open(fixture("sources/jax/big_vision.npz")).formatName == "npz")
         #expect(try CheckpointOpener.open(fixture("sources/torch/wrapped.pth")).formatName == "torch-zip")
+    }
+}
+
+@Suite("detection is one pass and authoritative")
+struct AuthoritativeDetectionTests {
+    @Test("a sharded index renamed to weights.json is read as an index (its name does not matter)")
+    func renamedIndex() throws {
+        let src = fixture("safetensors/vit_sharded")
+        let dir = NSTemporaryDirectory() + "vitkit-renamed-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for name in try FileManager.default.contentsOfDirectory(atPath: src) where name.hasSuffix(".safetensors") {
+            try FileManager.default.copyItem(atPath: src + "/" + name, toPath: dir + "/" + name)
+        }
+        try FileManager.default.copyItem(atPath: src + "/model.safetensors.index.json", toPath: dir + "/weights.json")
+        let opened = try CheckpointOpener.openDetected(dir + "/weights.json")
+        #expect(opened.format == .safetensorsIndex)
+        #expect(opened.source.tensorInfos.count == 38)  // len(weight_map) in the index
+        #expect(opened.source.files.contains(dir + "/model-00001-of-00004.safetensors"))
+        #expect(try FormatDetection.detect(path: dir + "/weights.json") == .safetensorsIndex)
+    }
+
+    @Test("an index whose JSON is broken reports the strict parser's error, with the offset")
+    func brokenIndex() throws {
+        let p = tempFile(Array("{\"weight_map\": {\"a\": \"s.safetensors\",}}".utf8), name: "weights.json")
+        let error = try #require(thrown { _ = try CheckpointOpener.open(p) })
+        guard case SafetensorsError.invalidJSON(file: p, _, _, _)? = error as? SafetensorsError else {
+            Issue.record("expected invalidJSON, found \(error)")
+            return
+        }
+    }
+
+    @Test("a truncated .pth reports the zip's own error, not 'not a checkpoint'")
+    func truncatedTorch() throws {
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: fixture("sources/torch/plain.pth"))))
+        let p = tempFile(Array(bytes.prefix(bytes.count / 2)), name: "model.pth")
+        let error = try #require(thrown { _ = try CheckpointOpener.open(p) })
+        let text = "\(error)"
+        #expect(error is ZipError || error is TorchError, "\(text)")
+        #expect(text.hasPrefix(p))
+        #expect(!text.contains("not a checkpoint ViTKit reads"))
+        #expect(text.contains("no end-of-central-directory record"), "\(text)")
+    }
+
+    @Test("a config.json beside a safetensors file or in its folder is attached by the opener and listed in files")
+    func sidecar() throws {
+        let dir = NSTemporaryDirectory() + "vitkit-sidecar-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.copyItem(atPath: fixture("conventions/timm_plain/model.safetensors"), toPath: dir + "/w.safetensors")
+        #expect(try CheckpointOpener.open(dir + "/w.safetensors").configJSON == nil)
+        let config = "{\"model_type\": \"vit\", \"note\": \"é\"}"
+        try Data(config.utf8).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        for path in [dir, dir + "/w.safetensors"] {
+            let source = try CheckpointOpener.open(path)
+            #expect(source.configJSON == config)
+            #expect(source.files.contains(dir + "/config.json"))
+            #expect(source.files.contains(dir + "/w.safetensors"))
+        }
+        try Data([0x7B, 0xFF, 0x7D]).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        #expect(throws: FormatError.invalidConfig(path: dir + "/config.json", message: "invalid UTF-8")) {
+            try CheckpointOpener.open(dir)
+        }
     }
 }

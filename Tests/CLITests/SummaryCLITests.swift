@@ -3,6 +3,7 @@ import Testing
 import ViTFormats
 import ViTSafetensors
 import ViTTensor
+import ViTTestSupport
 
 // Runs the built `vit-summary` (the test target depends on it, so `swift test` builds it first) and
 // checks stdout, stderr and the exit status.
@@ -48,42 +49,16 @@ func scratchFolder() throws -> String {
     return d
 }
 
-/// What case.json of a convention fixture says, read with JSONSerialization (independent of ViTKit).
-struct ConventionCase {
-    let name: String
-    let object: [String: Any]
-
-    init(_ name: String) throws {
-        self.name = name
-        let data = try Data(contentsOf: URL(fileURLWithPath: fixture("conventions/\(name)/case.json")))
-        object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-    }
-
+/// What case.json of a convention fixture says (ViTTestSupport reads it), its fields read with
+/// JSONSerialization (independent of ViTKit).
+extension ConventionCase {
+    var object: [String: Any] { ((try? JSONSerialization.jsonObject(with: json)) as? [String: Any]) ?? [:] }
     var facts: [String: Any] { object["facts"] as? [String: Any] ?? [:] }
     var expectedConfig: [String: Any] { object["expected_config"] as? [String: Any] ?? [:] }
 
-    /// The path to give vit-summary: the `model` folder of a save_pretrained case, else the one file.
-    var checkpointPath: String {
-        let files = (object["checkpoint"] as? [String: Any])?["files"] as? [String] ?? []
-        if files.contains(where: { $0.hasPrefix("model/") }) { return fixture("conventions/\(name)/model") }
-        return fixture("conventions/\(name)/\(files.first ?? "model.safetensors")")
-    }
-
     /// The flags the file itself cannot supply: heads when nothing records them, the image size when the
-    /// grid is not square, a non-default eps.
-    var mappingFlags: [String] {
-        var flags: [String] = []
-        if facts["heads_recoverable_from_metadata"] as? Bool == false, let h = facts["num_heads"] as? Int {
-            flags += ["--heads", String(h)]
-        }
-        if let s = facts["image_size"] as? [Int], s.count == 2, s[0] != s[1] {
-            flags += ["--source-image-size", "\(s[0])x\(s[1])"]
-        }
-        // The tutorial model sets eps 1e-6 on its encoder layers, which nothing in the file records
-        // (PyTorch's default, which the mapping assumes, is 1e-5).
-        if name == "handwritten_mha" { flags += ["--eps", "1e-6"] }
-        return flags
-    }
+    /// grid is not square, the encoder's eps when the model's norms use more than one (all from case.json).
+    var mappingFlags: [String] { options.flags }
 
     /// Sum of the elements of every stored tensor, from case.json's shapes.
     var storedElements: Int {
@@ -95,17 +70,12 @@ struct ConventionCase {
     var conventionName: String {
         let map = ["huggingface": "hf", "handwritten-mha": "torch-mha", "handwritten-einops": "einops",
                    "keras3-weights-h5": "keras3", "keras-legacy-h5": "keras-legacy"]
-        let c = object["convention"] as? String ?? ""
-        return map[c] ?? c
+        return map[convention] ?? convention
     }
 }
 
 /// Every convention fixture (the folders beside fixtures/conventions/manifest.json).
-let conventionCases: [String] = {
-    let dir = fixture("conventions")
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-    return names.filter { FileManager.default.fileExists(atPath: dir + "/" + $0 + "/case.json") }.sorted()
-}()
+let conventionCases: [String] = ConventionCase.names
 
 /// JSON values compared loosely: numbers by value, arrays element-wise, null equal to absent.
 func jsonEqual(_ a: Any?, _ b: Any?) -> Bool {
@@ -527,11 +497,16 @@ struct SummaryErrorCLITests {
     @Test("a file that is no checkpoint: its first bytes and the readable formats are named")
     func notACheckpoint() throws {
         let path = try scratchFolder() + "/model.pt"
-        try Data("PK\u{3}\u{4} not a model".utf8).write(to: URL(fileURLWithPath: path))
+        try Data("GIF89a not a model".utf8).write(to: URL(fileURLWithPath: path))
         let r = try runSummary([path])
         #expect(r.status == 1)
-        #expect(r.stderr.hasPrefix("Error: \(path): not a checkpoint ViTKit reads (first bytes 50 4b 03 04 20 6e 6f 74); expected safetensors"))
+        #expect(r.stderr.hasPrefix("Error: \(path): not a checkpoint ViTKit reads (first bytes 47 49 46 38 39 61 20 6e); expected safetensors"))
         #expect(!r.stderr.contains("Fatal error"))
+        // A file that starts like a zip is a damaged zip: the zip reader's own error.
+        try Data("PK\u{3}\u{4} not a model".utf8).write(to: URL(fileURLWithPath: path))
+        let z = try runSummary([path])
+        #expect(z.status == 1)
+        #expect(z.stderr == "Error: \(path): not a ZIP archive (no end-of-central-directory record in the last 65,557 bytes)\n")
     }
 
     @Test("a truncated safetensors file: the reader's error, not a crash")

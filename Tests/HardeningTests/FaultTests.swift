@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ViTTensor
+import ViTTestSupport
 
 /// vit-convert under faults: killed at random moments, writing into a full file system, and given
 /// unusable paths. The promise: OUT is either absent, the previous OUT untouched, or a complete new

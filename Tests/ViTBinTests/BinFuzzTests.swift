@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ViTTensor
 @testable import ViTBin
+import ViTTestSupport
 
 /// The case name of a BinError (`truncated`, `checksumMismatch`, ...).
 private func caseName(_ e: BinError) -> String { Mirror(reflecting: e).children.first?.label ?? "\(e)" }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ViTTensor
 @testable import ViTBin
+import ViTTestSupport
 
 /// Bytes of `count` elements of `dtype` covering the awkward values: ±0, ±Inf, NaNs with payloads,
 /// subnormals, the largest values, and every byte pattern in rotation.

@@ -1,10 +1,10 @@
 import Foundation
 import ViTTensor
 @testable import ViTBin
+import ViTTestSupport
 
 /// fixtures/bin, found from this file's path.
-let binFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("fixtures/bin")
+let binFixtures = Fixtures.url("bin")
 
 /// A fresh path in the temporary folder.
 func temporaryBinPath(_ tag: String = "t") -> String {
@@ -21,18 +21,6 @@ func openBin(_ bytes: [UInt8], verifyChecksum: Bool = true) throws -> BinFile {
 func binError(_ body: () throws -> Void) -> BinError? {
     do { try body() } catch let e as BinError { return e } catch { return nil }
     return nil
-}
-
-/// A deterministic pseudo-random generator (SplitMix64).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 func le32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ViTBin
+import ViTTestSupport
 
 private struct Vector: Decodable {
     let length: Int?

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ViTTestSupport
 import ViTConvert
 import ViTFormats
 import ViTMapping
@@ -20,10 +21,10 @@ struct DTypeTests {
         let dir = makeTempFolder()
         for dtype in [DType.f16, .bf16] {
             let out = "\(dir)/m-\(dtype.shortName).\(format.fileExtension)"
-            let report = try Converter.convert(ConversionRequest(input: c.weights, output: out, mapping: c.options, dtype: dtype))
+            let report = try Converter.convert(ConversionRequest(input: c.weights, output: out, mapping: c.mapping, dtype: dtype))
             #expect(report.dtypes == [dtype])
             let back = try ViTMapper.loadCanonical(try CheckpointOpener.open(out))
-            #expect(back.config == c.expected)
+            #expect(back.config == (try c.expectedConfig()))
             for name in original.order {
                 let want = try #require(original.tensors[name]).converted(to: dtype)
                 #expect(back.tensors[name] == want, "\(format) \(dtype) \(name)")
@@ -49,8 +50,8 @@ struct DTypeTests {
         tensors[i].1 = try Tensor(shape: [w.count], float32: w)
         try SafetensorsWriter.write(tensors: tensors, to: input)
 
-        _ = try Converter.convert(ConversionRequest(input: input, output: "\(dir)/h.safetensors", mapping: c.options, dtype: .f16))
-        _ = try Converter.convert(ConversionRequest(input: input, output: "\(dir)/b.safetensors", mapping: c.options, dtype: .bf16))
+        _ = try Converter.convert(ConversionRequest(input: input, output: "\(dir)/h.safetensors", mapping: c.mapping, dtype: .f16))
+        _ = try Converter.convert(ConversionRequest(input: input, output: "\(dir)/b.safetensors", mapping: c.mapping, dtype: .bf16))
         let h = try CheckpointOpener.open("\(dir)/h.safetensors").tensor(named: "norm.weight").floats()
         let b = try CheckpointOpener.open("\(dir)/b.safetensors").tensor(named: "norm.weight").floats()
         let wantH: [Float] = [1, 1 + 0x1p-9, 1 + 0x1p-8, 1 + 3 * 0x1p-8, .infinity, -0.0]
@@ -68,7 +69,7 @@ struct DTypeTests {
         let dir = makeTempFolder()
         for format in OutputFormat.allCases {
             let out = "\(dir)/m.\(format.fileExtension)"
-            let report = try Converter.convert(ConversionRequest(input: c.weights, output: out, mapping: c.options))
+            let report = try Converter.convert(ConversionRequest(input: c.weights, output: out, mapping: c.mapping))
             #expect(report.dtypes == [stored])
             let back = try ViTMapper.loadCanonical(try CheckpointOpener.open(out))
             #expect(back.tensors == original.tensors, "\(format)")
@@ -84,7 +85,7 @@ struct DTypeTests {
         try SafetensorsWriter.write(tensors: try original.order.map { ($0, try original.tensors[$0]!.converted(to: .f64)) }, to: input)
         for format in OutputFormat.allCases {
             let out = "\(dir)/m.\(format.fileExtension)"
-            let report = try Converter.convert(ConversionRequest(input: input, output: out, mapping: c.options))
+            let report = try Converter.convert(ConversionRequest(input: input, output: out, mapping: c.mapping))
             #expect(report.dtypes == [.f32])
             let back = try ViTMapper.loadCanonical(try CheckpointOpener.open(out))
             #expect(back.tensors == original.tensors, "\(format)")
@@ -96,7 +97,7 @@ struct DTypeTests {
         let c = try ConventionCase("timm_f16")
         let original = try c.canonical()
         let dir = makeTempFolder()
-        _ = try Converter.convert(ConversionRequest(input: c.weights, output: "\(dir)/m.bin", mapping: c.options, dtype: .f32))
+        _ = try Converter.convert(ConversionRequest(input: c.weights, output: "\(dir)/m.bin", mapping: c.mapping, dtype: .f32))
         let back = try ViTMapper.loadCanonical(try CheckpointOpener.open("\(dir)/m.bin"))
         for name in original.order {
             #expect(back.tensors[name] == (try original.tensors[name]!.converted(to: .f32)), "\(name)")
@@ -108,7 +109,7 @@ struct DTypeTests {
         let c = try ConventionCase("timm_plain")
         let dir = makeTempFolder()
         #expect(throws: ConvertError.unsupportedOutputDType(dtype)) {
-            try Converter.convert(ConversionRequest(input: c.weights, output: "\(dir)/m.bin", mapping: c.options, dtype: dtype))
+            try Converter.convert(ConversionRequest(input: c.weights, output: "\(dir)/m.bin", mapping: c.mapping, dtype: dtype))
         }
         #expect(folderEntries(dir).isEmpty)
     }

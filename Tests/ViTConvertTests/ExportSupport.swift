@@ -1,4 +1,5 @@
 import Foundation
+import ViTTestSupport
 import ViTConvert
 import ViTMapping
 import ViTModel
@@ -21,7 +22,7 @@ struct ExportSource: Sendable, CustomStringConvertible {
             guard let c = try? ConventionCase(n) else { continue }
             let dir = fixture("conventions/\(n)")
             let logits = FileManager.default.fileExists(atPath: "\(dir)/logits.npy") ? "logits.npy" : "output.npy"
-            out.append(ExportSource(name: n, checkpoint: c.weights, options: c.options, input: "\(dir)/input.npy",
+            out.append(ExportSource(name: n, checkpoint: c.weights, options: c.mapping, input: "\(dir)/input.npy",
                                     output: "\(dir)/\(logits)"))
         }
         for n in FamilyTests.cases {

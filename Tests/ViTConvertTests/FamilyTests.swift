@@ -7,6 +7,7 @@ import ViTModel
 import ViTRuntime
 import ViTNumpy
 import ViTTensor
+import ViTTestSupport
 
 /// The model-family checkpoints (fixtures/families, written by transformers, open_clip, timm and a faithful copy of
 /// the original DINOv2 by tools/fixtures_families.py) give the library's own output within 1e-4 relative: mapped
@@ -14,8 +15,7 @@ import ViTTensor
 /// position-embedding interpolation.
 @Suite("Model families (DINOv2, CLIP, SigLIP, DeiT, MAE)")
 struct FamilyTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("fixtures/families")
+    static let root = Fixtures.url("families")
 
     static let cases: [String] = {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ViTTestSupport
 import ViTConvert
 import ViTFormats
 import ViTMapping
@@ -25,21 +26,21 @@ struct FixtureConversionTests {
     func roundTrip(_ name: String, _ format: OutputFormat) throws {
         let c = try ConventionCase(name)
         let original = try c.canonical()
-        #expect(original.config == c.expected)
+        #expect(original.config == (try c.expectedConfig()))
 
         let dir = makeTempFolder()
         let out = "\(dir)/model.\(format.fileExtension)"
-        let report = try Converter.convert(ConversionRequest(input: c.weights, output: out, mapping: c.options))
+        let report = try Converter.convert(ConversionRequest(input: c.weights, output: out, mapping: c.mapping))
         #expect(report.format == format)
         #expect(report.tensorCount == original.order.count)
-        #expect(report.config == c.expected)
+        #expect(report.config == (try c.expectedConfig()))
         #expect(folderEntries(dir) == ["model.\(format.fileExtension)"])
 
         let back = try CheckpointOpener.open(out)
         let planned = try ViTMapper.plan(back)  // no options: everything comes from the embedded config
         #expect(planned.report.convention == .timm)
         #expect(planned.report.configSource != nil)
-        #expect(planned.config == c.expected)
+        #expect(planned.config == (try c.expectedConfig()))
         #expect(Set(back.tensorNames) == Set(original.order))
         for entry in planned.plan.entries {
             #expect(entry.transform == .identity, "\(entry.canonicalName)")
@@ -54,12 +55,12 @@ struct FixtureConversionTests {
         switch format {
         case .safetensors:
             #expect(meta["format"] == "pt")
-            #expect(try ViTConfig.fromJSON(meta[OutputMetadata.configKey] ?? "") == c.expected)
+            #expect(try ViTConfig.fromJSON(meta[OutputMetadata.configKey] ?? "") == (try c.expectedConfig()))
         case .hdf5:
-            #expect(try ViTConfig.fromJSON(meta[OutputMetadata.configKey] ?? "") == c.expected)
+            #expect(try ViTConfig.fromJSON(meta[OutputMetadata.configKey] ?? "") == (try c.expectedConfig()))
         case .bin:
             #expect(meta[OutputMetadata.configKey] == nil)
-            #expect(try ViTConfig.fromJSON(back.configJSON ?? "") == c.expected)
+            #expect(try ViTConfig.fromJSON(back.configJSON ?? "") == (try c.expectedConfig()))
         }
     }
 
@@ -91,7 +92,7 @@ struct FixtureConversionTests {
         let dir = makeTempFolder()
         for format in OutputFormat.allCases {
             let out = "\(dir)/m.\(format.fileExtension)"
-            _ = try Converter.convert(ConversionRequest(input: c.weights, output: out, mapping: c.options))
+            _ = try Converter.convert(ConversionRequest(input: c.weights, output: out, mapping: c.mapping))
             let names = try CheckpointOpener.open(out).tensorNames
             switch format {
             case .safetensors: #expect(names == original.order.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
@@ -107,8 +108,8 @@ struct FixtureConversionTests {
         let dir = makeTempFolder()
         for format in [OutputFormat.bin, .safetensors] {
             let a = "\(dir)/a.\(format.fileExtension)", b = "\(dir)/b.\(format.fileExtension)"
-            _ = try Converter.convert(ConversionRequest(input: c.weights, output: a, mapping: c.options))
-            _ = try Converter.convert(ConversionRequest(input: c.weights, output: b, mapping: c.options))
+            _ = try Converter.convert(ConversionRequest(input: c.weights, output: a, mapping: c.mapping))
+            _ = try Converter.convert(ConversionRequest(input: c.weights, output: b, mapping: c.mapping))
             // The source name is the same ("model.safetensors"), so the bytes must be too.
             #expect(try Data(contentsOf: URL(fileURLWithPath: a)) == Data(contentsOf: URL(fileURLWithPath: b)))
         }
@@ -119,7 +120,7 @@ struct FixtureConversionTests {
         let c = try ConventionCase("vit_pytorch_cls")
         let original = try c.canonical()
         let dir = makeTempFolder()
-        _ = try Converter.convert(ConversionRequest(input: c.weights, output: "\(dir)/a.h5", mapping: c.options))
+        _ = try Converter.convert(ConversionRequest(input: c.weights, output: "\(dir)/a.h5", mapping: c.mapping))
         _ = try Converter.convert(ConversionRequest(input: "\(dir)/a.h5", output: "\(dir)/b.bin"))
         _ = try Converter.convert(ConversionRequest(input: "\(dir)/b.bin", output: "\(dir)/c.safetensors"))
         let back = try ViTMapper.loadCanonical(try CheckpointOpener.open("\(dir)/c.safetensors"))

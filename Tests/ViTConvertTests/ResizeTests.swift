@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ViTTestSupport
 import ViTConvert
 import ViTFormats
 import ViTMapping
@@ -74,12 +75,12 @@ struct ResizeTests {
         let dir = makeTempFolder()
         for size in [[44, 48], [48, 50]] {
             #expect(throws: ConvertError.imageSizeDoesNotTile(imageSize: size, patchSize: [8, 8])) {
-                try Converter.convert(ConversionRequest(input: c.weights, output: "\(dir)/m.bin", mapping: c.options,
+                try Converter.convert(ConversionRequest(input: c.weights, output: "\(dir)/m.bin", mapping: c.mapping,
                                                         resize: ResizeRequest(imageSize: size, method: .timm)))
             }
         }
         #expect(throws: ConvertError.invalidImageSize([0, 48])) {
-            try Converter.convert(ConversionRequest(input: c.weights, output: "\(dir)/m.bin", mapping: c.options,
+            try Converter.convert(ConversionRequest(input: c.weights, output: "\(dir)/m.bin", mapping: c.mapping,
                                                     resize: ResizeRequest(imageSize: [0, 48], method: .timm)))
         }
         #expect(folderEntries(dir).isEmpty)
@@ -91,13 +92,13 @@ struct ResizeTests {
     func nonSquareOldGrid() throws {
         let c = try ConventionCase("timm_no_class_token")  // 32x48 image, 8px patches: 4x6 grid, 24 rows
         let dir = makeTempFolder()
-        let report = try Converter.convert(ConversionRequest(input: c.weights, output: "\(dir)/m.bin", mapping: c.options,
+        let report = try Converter.convert(ConversionRequest(input: c.weights, output: "\(dir)/m.bin", mapping: c.mapping,
                                                              resize: ResizeRequest(imageSize: [48, 32], method: .timm)))
         #expect(report.resize?.oldGrid == [4, 6])
         #expect(report.resize?.newGrid == [6, 4])
         #expect(report.config.imageSize == [48, 32])
         // Asking for the size the model already has changes no tensor.
-        _ = try Converter.convert(ConversionRequest(input: c.weights, output: "\(dir)/same.bin", mapping: c.options,
+        _ = try Converter.convert(ConversionRequest(input: c.weights, output: "\(dir)/same.bin", mapping: c.mapping,
                                                     resize: ResizeRequest(imageSize: [32, 48], method: .timm)))
         let same = try ViTMapper.loadCanonical(try CheckpointOpener.open("\(dir)/same.bin"))
         #expect(same.tensors == (try c.canonical()).tensors)
@@ -118,7 +119,7 @@ struct ResizeTests {
     func halfPrecision() throws {
         let c = try ConventionCase("timm_f16")
         let dir = makeTempFolder()
-        _ = try Converter.convert(ConversionRequest(input: c.weights, output: "\(dir)/m.bin", mapping: c.options,
+        _ = try Converter.convert(ConversionRequest(input: c.weights, output: "\(dir)/m.bin", mapping: c.mapping,
                                                     resize: ResizeRequest(imageSize: [48, 48], method: .timm)))
         let back = try ViTMapper.loadCanonical(try CheckpointOpener.open("\(dir)/m.bin"))
         let pos = try #require(back.tensors["pos_embed"])

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ViTTestSupport
 import ViTBin
 import ViTConvert
 import ViTFormats
@@ -27,7 +28,7 @@ struct SafetyTests {
     }
 
     func request(_ input: String, _ output: String, overwrite: Bool = false) -> ConversionRequest {
-        ConversionRequest(input: input, output: output, mapping: c.options, overwrite: overwrite)
+        ConversionRequest(input: input, output: output, mapping: c.mapping, overwrite: overwrite)
     }
 
     @Test("the output is refused when it is the input, with or without --force")
@@ -187,7 +188,7 @@ struct SafetyTests {
         let out = "\(dir)/out.\(format.fileExtension)"
         let cancel = Cancellation()
         var calls = 0
-        let req = ConversionRequest(input: input, output: out, mapping: c.options, cancellation: cancel)
+        let req = ConversionRequest(input: input, output: out, mapping: c.mapping, cancellation: cancel)
         #expect(throws: ConvertError.cancelled(output: out)) {
             try Converter.convert(req) { p in
                 calls += 1

@@ -6,13 +6,10 @@ import ViTModel
 import ViTTensor
 #if canImport(Glibc)
 import Glibc
+import ViTTestSupport
 #endif
 
-/// The repository's fixtures folder (three levels up from this file).
-let fixturesRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("fixtures")
-
-func fixture(_ relative: String) -> String { fixturesRoot.appendingPathComponent(relative).path }
+func fixture(_ relative: String) -> String { Fixtures.path(relative) }
 
 /// A fresh empty folder under the system temporary folder.
 func makeTempFolder() -> String {
@@ -41,55 +38,24 @@ struct FileFingerprint: Equatable {
     }
 }
 
-/// One reference checkpoint under fixtures/conventions (made by tools/fixtures_conventions*.py).
-struct ConventionCase: Sendable, CustomStringConvertible {
-    let name: String
-    let convention: String
-    let weights: String
-    let expected: ViTConfig
-    let options: MappingOptions
+/// A reference checkpoint of fixtures/conventions (ViTTestSupport reads its case.json) as the mapping sees it.
+extension ConventionCase {
+    /// The checkpoint to open.
+    var weights: String { checkpointPath }
 
-    var description: String { name }
-
-    /// The case folders, every one with a case.json.
-    static let names: [String] = {
-        let root = fixture("conventions")
-        return folderEntries(root).filter { FileManager.default.fileExists(atPath: "\(root)/\($0)/case.json") }
-    }()
-
-    private struct Raw: Decodable {
-        struct Checkpoint: Decodable { let files: [String] }
-        struct Facts: Decodable {
-            let num_heads: Int
-            let heads_recoverable_from_metadata: Bool
-        }
-        let convention: String
-        let checkpoint: Checkpoint
-        let facts: Facts
-        let expected_config: ViTConfig
+    /// The mapping options case.json's facts call for (as vit-run's users would pass them).
+    var mapping: MappingOptions {
+        MappingOptions(heads: options.heads, imageSize: options.imageSize, layerNormEps: options.layerNormEps)
     }
 
-    init(_ name: String) throws {
-        let dir = fixture("conventions/\(name)")
-        let raw = try JSONDecoder().decode(Raw.self, from: Data(contentsOf: URL(fileURLWithPath: "\(dir)/case.json")))
-        self.name = name
-        convention = raw.convention
-        expected = raw.expected_config
-        // The weights file, or its folder when the checkpoint ships a config.json beside it (Hugging Face).
-        let file = raw.checkpoint.files.first { !$0.hasSuffix(".json") } ?? ""
-        weights = file.contains("/") ? "\(dir)/\(file.split(separator: "/")[0])" : "\(dir)/\(file)"
-        // What a user passes for facts the file does not record (as vit-run's users would).
-        var o = MappingOptions()
-        if !raw.facts.heads_recoverable_from_metadata { o.heads = raw.facts.num_heads }
-        let image = raw.expected_config.imageSize
-        if image[0] != image[1] && !raw.checkpoint.files.contains(where: { $0.hasSuffix("config.json") }) { o.imageSize = image }
-        if name == "handwritten_mha" { o.layerNormEps = 1e-6 }  // the tutorial model sets eps 1e-6
-        options = o
-    }
+    private struct Expected: Decodable { let expected_config: ViTConfig }
+
+    /// case.json's `expected_config`.
+    func expectedConfig() throws -> ViTConfig { try JSONDecoder().decode(Expected.self, from: json).expected_config }
 
     /// Every canonical tensor of the original checkpoint.
     func canonical() throws -> CanonicalCheckpoint {
-        try ViTMapper.loadCanonical(try CheckpointOpener.open(weights), options: options)
+        try ViTMapper.loadCanonical(try CheckpointOpener.open(weights), options: mapping)
     }
 }
 

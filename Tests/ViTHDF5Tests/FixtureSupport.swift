@@ -1,9 +1,10 @@
 import Foundation
 import ViTTensor
 @testable import ViTHDF5
+import ViTTestSupport
 
 /// Repository root, found from this file's path.
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let repoRoot = Fixtures.repository
 let hdf5Fixtures = repoRoot.appendingPathComponent("fixtures/hdf5")
 
 func fixturePath(_ name: String) -> String { hdf5Fixtures.appendingPathComponent(name).path }

@@ -5,6 +5,7 @@ import ViTModel
 import ViTSafetensors
 import ViTTensor
 @testable import ViTInspect
+import ViTTestSupport
 
 @Suite("checkpoint comparison")
 struct DiffTests {
@@ -54,8 +55,7 @@ struct DiffTests {
 
     @Test("comparing a checkpoint file with a copy holding one changed tensor and one extra tensor")
     func files() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let path = root.appendingPathComponent("fixtures/conventions/timm_plain/model.safetensors").path
+        let path = Fixtures.path("conventions/timm_plain/model.safetensors")
         let a = try SafetensorsFile(path: path)
         var tensors = try a.tensorInfos.map { ($0.name, try a.tensor(named: $0.name)) }
         let i = try #require(tensors.firstIndex { $0.0 == "head.bias" })

@@ -7,13 +7,13 @@ import ViTRuntime
 import ViTNumpy
 import ViTTensor
 @testable import ViTMapping
+import ViTTestSupport
 
 /// The committed reference checkpoints (fixtures/conventions, made by tools/fixtures_conventions*.py with the
 /// real libraries): each must map with the config its case.json expects, and every tensor must materialise.
 @Suite("Reference checkpoints of every convention")
 struct FixtureTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("fixtures/conventions")
+    static let root = Fixtures.url("conventions")
 
     /// The case folders (every folder with a case.json).
     static let cases: [String] = {
@@ -111,7 +111,7 @@ struct FixtureTests {
 @Suite("Keras names from HDF5 attributes")
 struct KerasNamesTests {
     func names(_ file: String) throws -> KerasNames? {
-        try KerasNames.read(from: HDF5File(path: FixtureTests.root.appendingPathComponent(file).path))
+        try HDF5File(path: FixtureTests.root.appendingPathComponent(file).path).kerasNames()
     }
 
     @Test("Keras 3 .weights.h5: each vars/<n> dataset is named by its layers' `name` attributes and the index")
@@ -140,14 +140,14 @@ struct KerasNamesTests {
 
     @Test("sources that are not Keras HDF5 files have no Keras names; a canonical HDF5 file maps as timm")
     func notKeras() throws {
-        #expect(try KerasNames.read(from: CheckpointOpener.open(FixtureTests.root.appendingPathComponent("timm_plain/model.safetensors").path)) == nil)
+        #expect(try CheckpointOpener.open(FixtureTests.root.appendingPathComponent("timm_plain/model.safetensors").path).kerasNames() == nil)
         let c = ViTConfig(imageSize: [8, 8], patchSize: [4, 4], embedDim: 16, depth: 2, numHeads: 2, numClasses: 3)
         let m = Synthetic(c)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("vitkit-mapping-\(UInt32.random(in: 0...UInt32.max)).h5").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try HDF5Writer.write(m.order.map { ($0, try m.v($0).tensor()) }, attributes: ["vitkit_config": c.jsonString()], to: path)
         let file = try HDF5File(path: path)
-        #expect(try KerasNames.read(from: file) == nil)
+        #expect(try file.kerasNames() == nil)
         let loaded = try ViTMapper.loadCanonical(file)
         #expect(loaded.config == c)
         #expect(loaded.report.configSource == "__metadata__.vitkit_config")

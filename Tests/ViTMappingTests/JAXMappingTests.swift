@@ -6,6 +6,7 @@ import ViTRuntime
 import ViTNumpy
 import ViTTensor
 @testable import ViTMapping
+import ViTTestSupport
 
 /// The two JAX namings (conventions.md §2.4).
 enum JAXNaming {
@@ -441,8 +442,7 @@ struct SliceTransformTests {
 /// `_load_weights` and verified bit-identical through it) hold the weights of fixtures/sources/tiny_vit.
 @Suite("JAX .npz fixtures against timm")
 struct JAXFixtureTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("fixtures/sources")
+    static let root = Fixtures.url("sources")
 
     static let files: [(String, Convention, String)] = [
         ("original.npz", .jax, "vision_transformer (original JAX)"),

@@ -3,6 +3,7 @@ import ViTNumpy
 import ViTSafetensors
 import ViTTensor
 @testable import ViTModel
+import ViTTestSupport
 
 /// One forward-pass fixture made by tools/fixtures_model.py with timm.
 struct ModelFixture {
@@ -13,8 +14,7 @@ struct ModelFixture {
     let logits: [Float]
 
     /// fixtures/model, three levels up from this file.
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("fixtures/model")
+    static let root = Fixtures.url("model")
 
     /// Fixture names from the manifest.
     static var names: [String] {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ViTTensor
 import ViTModel
+import ViTTestSupport
 
 /// One case of fixtures/resize/cases.json (made by tools/fixtures_resize.py with torch and timm).
 private struct ResizeFixtureCase: Decodable, CustomStringConvertible, Sendable {
@@ -25,8 +26,7 @@ private struct ResizeFixtureIndex: Decodable {
 }
 
 private enum ResizeFixtures {
-    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("fixtures/resize")
+    static let folder = Fixtures.url("resize")
 
     static let index: ResizeFixtureIndex = {
         do {

@@ -2,11 +2,10 @@ import Foundation
 import Testing
 import ViTTensor
 @testable import ViTModel
+import ViTTestSupport
 
 // Reference numbers made by tools/reference_summary.py with fvcore 0.1.5, torchinfo 1.8 and timm 1.0.31.
-private let summaryFixtures = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("fixtures/summary")
+private let summaryFixtures = Fixtures.url("summary")
 
 private struct ReferenceFile: Decodable, Sendable {
     let cases: [ReferenceCase]

@@ -5,6 +5,7 @@ import ViTTensor
 import ViTZip
 import ViTZipTestSupport
 @testable import ViTNpz
+import ViTTestSupport
 
 /// A `.npy` member: a version 1.0 header for `dict`, then `data`.
 func npy(_ dict: String, data: [UInt8]) -> [UInt8] {

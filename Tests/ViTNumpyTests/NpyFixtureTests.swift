@@ -2,9 +2,10 @@ import Foundation
 import Testing
 import ViTTensor
 @testable import ViTNumpy
+import ViTTestSupport
 
 /// Repository root, found from this file's path.
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let repoRoot = Fixtures.repository
 let npyFixtures = repoRoot.appendingPathComponent("fixtures/numpy")
 
 struct ExpectedArray: Decodable {

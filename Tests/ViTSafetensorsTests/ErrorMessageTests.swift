@@ -34,7 +34,6 @@ struct ErrorMessageTests {
         .tensorMissingFromShard(file: "i.json", tensor: "a", shard: "s1"),
         .noCheckpoint(folder: "dir"),
         .ambiguousCheckpoint(folder: "dir", candidates: ["a.safetensors", "b.safetensors"]),
-        .invalidConfig(file: "dir/config.json"),
         .reservedName(file: "m.st"),
         .unexpectedTensor(file: "m.st", expected: "a", found: "b"),
         .unexpectedTensor(file: "m.st", expected: nil, found: "b"),

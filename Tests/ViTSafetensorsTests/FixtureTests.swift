@@ -78,8 +78,6 @@ struct FixtureTests {
         #expect(ckpt.tensorInfos.count == 38)  // len(weight_map) in the index
         #expect(ckpt.metadata == ["format": "pt", "total_size": "30656", "total_parameters": "7664"])
         #expect(ckpt.index?.shardFiles == (1...4).map { "model-0000\($0)-of-00004.safetensors" })
-        let config = try #require(ckpt.configJSON)
-        #expect(config.contains("\"model_type\": \"vit\""))
         let all = try loadExpectedFiles()
         var names = Set<String>()
         for shard in ckpt.index?.shardFiles ?? [] {
@@ -101,7 +99,6 @@ struct FixtureTests {
         let a = try SafetensorsCheckpoint(path: Self.shardFolder + "/model.safetensors.index.json")
         let b = try SafetensorsCheckpoint(path: Self.shardFolder)
         #expect(a.tensorInfos == b.tensorInfos)
-        #expect(a.configJSON == b.configJSON)
         #expect(a.path.hasSuffix("index.json"))
         for name in a.tensorNames { #expect(try a.tensor(named: name) == b.tensor(named: name)) }
     }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ViTTensor
 @testable import ViTSafetensors
+import ViTTestSupport
 
 /// `SafetensorsHeader.parse` must end in a header or a `SafetensorsError` for any bytes, never a trap.
 @Suite("safetensors header fuzzing")

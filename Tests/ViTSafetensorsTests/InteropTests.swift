@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ViTTensor
 @testable import ViTSafetensors
+import ViTTestSupport
 
 /// ViTKit → Python → ViTKit: a file ViTKit wrote, loaded and saved again by `safetensors.torch`, must come
 /// back byte-identical. The Python side ran once (tools/fixtures_safetensors.py) and its output is committed,

@@ -1,9 +1,10 @@
 import Foundation
 import ViTTensor
 @testable import ViTSafetensors
+import ViTTestSupport
 
 /// Repository root, found from this file's path.
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let repoRoot = Fixtures.repository
 let safetensorsFixtures = repoRoot.appendingPathComponent("fixtures/safetensors")
 
 /// The path error messages name in byte-level tests.
@@ -44,19 +45,6 @@ func writeTemporary(_ bytes: [UInt8], suffix: String = ".safetensors") throws ->
     let p = temporaryPath(suffix)
     try Data(bytes).write(to: URL(fileURLWithPath: p))
     return p
-}
-
-/// A deterministic SplitMix64 generator, so fuzz tests are repeatable.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 /// Lower-case hex of `bytes`.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ViTTensor
 @testable import ViTSafetensors
+import ViTTestSupport
 
 /// A fresh empty folder in the temporary directory.
 func temporaryFolder() throws -> String {

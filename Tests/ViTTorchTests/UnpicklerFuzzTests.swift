@@ -4,6 +4,7 @@ import ViTTensor
 import ViTZip
 import ViTZipTestSupport
 @testable import ViTTorch
+import ViTTestSupport
 
 /// The `data.pkl` of a torch fixture.
 func fixturePickle(_ file: String) throws -> [UInt8] {

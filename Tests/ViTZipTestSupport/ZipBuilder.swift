@@ -1,4 +1,5 @@
 import Foundation
+@_exported import ViTTestSupport
 
 /// Builds ZIP archives byte by byte for tests (valid ones, which tests then patch into invalid ones).
 /// Deflated members use deflate "stored" blocks, which are valid raw deflate streams.
@@ -122,22 +123,8 @@ public func writeTemporary(_ bytes: [UInt8], suffix: String = ".zip") -> String 
 }
 
 /// A deterministic generator (SplitMix64) for fuzz tests.
-public struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Repository root, from a test file's `#filePath` (three levels up).
-public func repositoryRoot(_ filePath: String = #filePath) -> URL {
-    URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-}
+public func repositoryRoot(_ filePath: String = #filePath) -> URL { Fixtures.repository }
 
 /// One random mutation of `bytes` (flip, set to a boundary value, insert, delete, truncate, duplicate a run).
 public func mutate(_ bytes: [UInt8], rng: inout SplitMix64) -> [UInt8] {

@@ -3,6 +3,7 @@ import Testing
 import ViTTensor
 import ViTZipTestSupport
 @testable import ViTZip
+import ViTTestSupport
 
 func open(_ bytes: [UInt8]) throws -> ZipArchive {
     try bytes.withUnsafeBytes { try ZipArchive(storage: ByteStorage(copying: $0), path: "t.zip") }

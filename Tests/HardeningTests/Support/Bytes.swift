@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ViTBin
+import ViTTestSupport
 
 /// Little-endian bytes of `v`.
 func le64(_ v: UInt64) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
@@ -58,18 +59,6 @@ func fileHash(_ path: String) -> UInt64? {
         chunk.withUnsafeBytes { hasher.update($0) }
     }
     return hasher.finalize()
-}
-
-/// A deterministic pseudo-random generator (SplitMix64).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 /// CPU seconds the calling thread spends in `body` (user + system), and its result. CPU time, not wall time:

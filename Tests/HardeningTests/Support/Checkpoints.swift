@@ -3,6 +3,7 @@ import ViTBin
 import ViTFormats
 import ViTSafetensors
 import ViTTensor
+import ViTTestSupport
 
 /// The tensors of a timm `VisionTransformer` state dict (canonical names and order, class token, qkv
 /// bias, final norm, a head), for checkpoints made in tests.

@@ -1,8 +1,8 @@
 import Foundation
+import ViTTestSupport
 
 /// The repository root (three levels up from this file's folder's parent: Tests/HardeningTests/Support).
-let repoRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent()
+let repoRoot: URL = Fixtures.repository
 
 /// tools/fuzz-corpus.
 let fuzzCorpus = repoRoot.appendingPathComponent("tools/fuzz-corpus")

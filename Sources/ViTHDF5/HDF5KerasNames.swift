@@ -1,32 +1,24 @@
-import ViTHDF5
 import ViTTensor
 
-extension SourceContext {
-    /// The context of an open checkpoint: its path, metadata, shipped config.json and, for Keras HDF5 files,
-    /// the weight names recorded in attributes.
-    /// - Parameter source: an open checkpoint.
-    /// - Throws: `HDF5Error` when Keras attributes exist but cannot be read.
-    public init(source: TensorSource) throws {
-        self.init(file: source.path, metadata: source.metadata, configJSON: source.configJSON,
-                  keras: try KerasNames.read(from: source))
-    }
-}
-
-extension KerasNames {
-    /// Reads the Keras names of an HDF5 source; nil for other sources and for HDF5 files without Keras structure.
+extension HDF5File {
+    /// The Keras names of the file's weights (attributes, not dataset paths); nil for an HDF5 file without
+    /// Keras structure.
     ///
     /// Legacy files: the root (or `model_weights`) attribute `layer_names`, then each layer group's
     /// `weight_names`; the weight `w` of layer `l` is the dataset `l/w`. Keras 3 `.weights.h5`: every dataset
     /// `…/vars/<n>` is named by the `name` attributes of the `vars` groups of its enclosing layers, joined with
     /// `/`, then `n`.
-    /// - Parameter source: an open checkpoint.
     /// - Throws: `HDF5Error` when an attribute cannot be read.
-    static func read(from source: TensorSource) throws -> KerasNames? {
-        guard let file = source as? HDF5File else { return nil }
-        return try legacy(file) ?? keras3(file)
+    public func kerasNames() throws -> KerasNames? {
+        try KerasAttributeNames.legacy(self) ?? KerasAttributeNames.keras3(self)
     }
+}
 
-    private static func legacy(_ file: HDF5File) throws -> KerasNames? {
+/// Reading Keras weight names from HDF5 attributes.
+enum KerasAttributeNames {
+    typealias Weight = KerasNames.Weight
+
+    static func legacy(_ file: HDF5File) throws -> KerasNames? {
         let groups = Set(file.groups)
         var root = "/"
         var layers = try file.stringList("layer_names", of: "/")
@@ -48,7 +40,7 @@ extension KerasNames {
         return KerasNames(layout: .legacy, weights: weights)
     }
 
-    private static func keras3(_ file: HDF5File) throws -> KerasNames? {
+    static func keras3(_ file: HDF5File) throws -> KerasNames? {
         let groups = Set(file.groups)
         var names: [String: String?] = [:]   // layer group → its `vars/name` attribute (cached)
         func layerName(_ group: String) throws -> String? {

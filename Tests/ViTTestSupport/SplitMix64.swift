@@ -1,0 +1,19 @@
+/// SplitMix64: a small, fast, seedable generator, so random test data is the same on every run.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    /// The current state.
+    public var state: UInt64
+
+    /// - Parameter seed: the starting state.
+    public init(seed: UInt64) { state = seed }
+
+    /// - Parameter state: the starting state (the same as `init(seed:)`).
+    public init(state: UInt64) { self.state = state }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
