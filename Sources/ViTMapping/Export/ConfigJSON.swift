@@ -54,6 +54,7 @@ public indirect enum ConfigJSON: Sendable, Equatable {
         return "\(d)"
     }
 
+    /// `s` as a JSON string literal (also the `--suggest-map` file's keys and values).
     static func quote(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {

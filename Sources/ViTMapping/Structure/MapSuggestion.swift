@@ -29,7 +29,7 @@ public enum MapSuggestion {
             // A pattern is kept only when every block agrees on it.
             if let existing = lines[source], existing != target { lines[info.name] = target } else { lines[source] = target }
         }
-        let body = lines.sorted { $0.key < $1.key }.map { "    \"\(escape($0.key))\": \"\(escape($0.value))\"" }
+        let body = lines.sorted { $0.key < $1.key }.map { "    \(ConfigJSON.quote($0.key)): \(ConfigJSON.quote($0.value))" }
         return "{\n  \"version\": 1,\n  \"tensors\": {\n" + body.joined(separator: ",\n") + "\n  }\n}\n"
     }
 
@@ -41,22 +41,5 @@ public enum MapSuggestion {
         }
         comps[j] = "{i}"
         return (comps.joined(separator: "."), n)
-    }
-
-    private static func escape(_ s: String) -> String {
-        var out = ""
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default:
-                if ch.value < 0x20 {
-                    let hex = String(ch.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else { out.unicodeScalars.append(ch) }
-            }
-        }
-        return out
     }
 }
