@@ -88,13 +88,7 @@ public final class VisionTransformer: Sendable {
     /// - Returns: Float32 [N, outputWidth]: logits, or pooled features when the model has no head.
     /// - Throws: `ViTModelError.nonFloatDType`, `.inputShape` or `.emptyBatch`.
     public func forward(_ input: Tensor, workspace: ViTWorkspace? = nil) throws -> Tensor {
-        guard input.dtype.isFloatingPoint else { throw ViTModelError.nonFloatDType(tensor: "input", dtype: input.dtype) }
-        let s = input.shape
-        let n = s.first ?? 0
-        guard s.count == 4, s[1] == dims.channels, s[2] == dims.height, s[3] == dims.width else {
-            throw ViTModelError.inputShape(expected: inputShape(batch: s.count == 4 ? n : 1), found: s)
-        }
-        guard n > 0 else { throw ViTModelError.emptyBatch }
+        let n = try batchSize(of: input)
         let ws = workspace ?? ViTWorkspace()
         ws.reserve(dims, batch: n, threads: threads)
         input.copyFloat32(into: UnsafeMutableBufferPointer(start: ws.image, count: n * dims.imageLength))
@@ -103,6 +97,19 @@ public final class VisionTransformer: Sendable {
             if let p = o.baseAddress { run(images: ws.image, batch: n, workspace: ws, output: p) }
         }
         return try Tensor(shape: [n, dims.outputs], float32: out)
+    }
+
+    /// The batch size of an input the model can run: [N, C, H, W] floating point, C, H, W the model's, N > 0.
+    /// - Throws: `ViTModelError.nonFloatDType`, `.inputShape` or `.emptyBatch`.
+    private func batchSize(of input: Tensor) throws -> Int {
+        guard input.dtype.isFloatingPoint else { throw ViTModelError.nonFloatDType(tensor: "input", dtype: input.dtype) }
+        let s = input.shape
+        let n = s.first ?? 0
+        guard s.count == 4, s[1] == dims.channels, s[2] == dims.height, s[3] == dims.width else {
+            throw ViTModelError.inputShape(expected: inputShape(batch: s.count == 4 ? n : 1), found: s)
+        }
+        guard n > 0 else { throw ViTModelError.emptyBatch }
+        return n
     }
 
     /// The tokens of one layer: every token (class, distillation, registers, patches, in that order) after block
@@ -121,13 +128,7 @@ public final class VisionTransformer: Sendable {
         let depth = config.depth
         let block = layer < 0 ? depth + 1 + layer : layer
         guard layer != 0, (1...depth).contains(block) else { throw ViTModelError.layerOutOfRange(layer: layer, depth: depth) }
-        guard input.dtype.isFloatingPoint else { throw ViTModelError.nonFloatDType(tensor: "input", dtype: input.dtype) }
-        let s = input.shape
-        let n = s.first ?? 0
-        guard s.count == 4, s[1] == dims.channels, s[2] == dims.height, s[3] == dims.width else {
-            throw ViTModelError.inputShape(expected: inputShape(batch: s.count == 4 ? n : 1), found: s)
-        }
-        guard n > 0 else { throw ViTModelError.emptyBatch }
+        let n = try batchSize(of: input)
         let norm = weights.layout.norm != nil && (finalNorm ?? (block == depth))
         let ws = workspace ?? ViTWorkspace()
         ws.reserve(dims, batch: n, threads: threads)
