@@ -156,35 +156,33 @@ public final class HDF5File: TensorSource, @unchecked Sendable {
         guard case let .inProcess(file) = backend else {
             let isolated = backend.isolated!
             if let region = isolated.direct.region(i, byteCount: count * 4) {
-                var result: Result<Void, HDF5Error> = .success(())
-                let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                    do throws(HDF5Error) {
-                        try isolated.direct.read(region, into: UnsafeMutableRawPointer(buffer.baseAddress), file: path, dataset: datasetPath)
-                        initialized = count
-                    } catch {
-                        result = .failure(error)
-                        initialized = 0
-                    }
+                return try Self.floats(count) { (p) throws(HDF5Error) in
+                    try isolated.direct.read(region, into: p, file: path, dataset: datasetPath)
                 }
-                try result.get()
-                return values
             }
             return try tensor(named: name).floats()
         }
         return try HDF5Library.run { () throws(HDF5Error) -> [Float] in
-            var result: Result<Void, HDF5Error> = .success(())
-            let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                do throws(HDF5Error) {
-                    try readRaw(file, datasetPath, plan: plans[i], into: UnsafeMutableRawPointer(buffer.baseAddress), byteCount: count * 4)
-                    initialized = count
-                } catch {
-                    result = .failure(error)
-                    initialized = 0
-                }
+            try Self.floats(count) { (p) throws(HDF5Error) in
+                try readRaw(file, datasetPath, plan: plans[i], into: p, byteCount: count * 4)
             }
-            try result.get()
-            return values
         }
+    }
+
+    /// `count` floats that `fill` writes straight into the array's storage (no zeroing, no second copy).
+    private static func floats(_ count: Int, _ fill: (UnsafeMutableRawPointer?) throws(HDF5Error) -> Void) throws(HDF5Error) -> [Float] {
+        var result: Result<Void, HDF5Error> = .success(())
+        let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            do throws(HDF5Error) {
+                try fill(UnsafeMutableRawPointer(buffer.baseAddress))
+                initialized = count
+            } catch {
+                result = .failure(error)
+                initialized = 0
+            }
+        }
+        try result.get()
+        return values
     }
 
     /// The attributes of the root (`/`), a group or a dataset.
