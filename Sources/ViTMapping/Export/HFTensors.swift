@@ -139,15 +139,7 @@ struct HFTensors {
         }
         t.append(position(v + "embeddings.position_embedding.weight", shape2D: true, notes: &notes))
         t += norm(v + "pre_layrnorm", "norm_pre")
-        for i in 0..<c.depth {
-            let h = v + "encoder.layers.\(i).", b = "blocks.\(i)."
-            t += norm(h + "layer_norm1", b + "norm1")
-            t += qkv(i, q: h + "self_attn.q_proj", k: h + "self_attn.k_proj", v: h + "self_attn.v_proj", zeroBias: true, notes: &notes)
-            t += layer(h + "self_attn.out_proj", b + "attn.proj", [d, d], [d])
-            t += norm(h + "layer_norm2", b + "norm2")
-            t += layer(h + "mlp.fc1", b + "mlp.fc1", [c.mlpHiddenDim, d], [c.mlpHiddenDim])
-            t += layer(h + "mlp.fc2", b + "mlp.fc2", [d, c.mlpHiddenDim], [d])
-        }
+        t += encoderLayers(v + "encoder.layers.", notes: &notes)
         t += norm(v + "post_layernorm", "norm")
         if c.numClasses > 0 {
             t.append(ExportTensor("visual_projection.weight", [c.numClasses, d], .copy("head.weight")))
@@ -162,12 +154,12 @@ struct HFTensors {
         return t
     }
 
-    private func siglip(notes: inout [String]) throws -> [ExportTensor] {
-        var t: [ExportTensor] = [ExportTensor("embeddings.patch_embedding.weight", patchWeightShape, .copy("patch_embed.proj.weight")),
-                                 patchBias("embeddings.patch_embedding.bias", notes: &notes),
-                                 ExportTensor("embeddings.position_embedding.weight", [c.numPatches, d], .copy("pos_embed"))]
+    /// CLIP's and SigLIP's encoder layers (`layer_norm1`, `self_attn.{q,k,v,out}_proj`, `layer_norm2`, `mlp.fc1/fc2`)
+    /// under `prefix`; q, k and v take their zero biases when the model has none.
+    private func encoderLayers(_ prefix: String, notes: inout [String]) -> [ExportTensor] {
+        var t: [ExportTensor] = []
         for i in 0..<c.depth {
-            let h = "encoder.layers.\(i).", b = "blocks.\(i)."
+            let h = prefix + "\(i).", b = "blocks.\(i)."
             t += norm(h + "layer_norm1", b + "norm1")
             t += qkv(i, q: h + "self_attn.q_proj", k: h + "self_attn.k_proj", v: h + "self_attn.v_proj", zeroBias: true, notes: &notes)
             t += layer(h + "self_attn.out_proj", b + "attn.proj", [d, d], [d])
@@ -175,6 +167,14 @@ struct HFTensors {
             t += layer(h + "mlp.fc1", b + "mlp.fc1", [c.mlpHiddenDim, d], [c.mlpHiddenDim])
             t += layer(h + "mlp.fc2", b + "mlp.fc2", [d, c.mlpHiddenDim], [d])
         }
+        return t
+    }
+
+    private func siglip(notes: inout [String]) throws -> [ExportTensor] {
+        var t: [ExportTensor] = [ExportTensor("embeddings.patch_embedding.weight", patchWeightShape, .copy("patch_embed.proj.weight")),
+                                 patchBias("embeddings.patch_embedding.bias", notes: &notes),
+                                 ExportTensor("embeddings.position_embedding.weight", [c.numPatches, d], .copy("pos_embed"))]
+        t += encoderLayers("encoder.layers.", notes: &notes)
         t += norm("post_layernorm", "norm")
         let ph = c.poolMlpHiddenDim ?? c.mlpHiddenDim
         t.append(ExportTensor("head.probe", [1, 1, d], .copy("attn_pool.latent")))
