@@ -161,6 +161,13 @@ public final class BinFile: TensorSource {
         return try Tensor(dtype: e.info.dtype, shape: e.info.shape, storage: storage, offset: e.offset)
     }
 
+    /// The tensor's bytes, read from the file with `pread` rather than through the mapping (see `StoredBytes`);
+    /// nil for a `.bin` validated from memory.
+    /// - Throws: `BinError.tensorNotFound`.
+    public func storedBytes(named name: String) throws -> StoredBytes? {
+        StoredBytes(fileBacked: try tensor(named: name), name: name)
+    }
+
     /// True when `prefix` (the first bytes of a file, any length) starts with the `.bin` magic.
     public static func looksLikeBin(prefix: UnsafeRawBufferPointer) -> Bool {
         prefix.count >= BinFormat.magic.count && prefix.prefix(BinFormat.magic.count).elementsEqual(BinFormat.magic)

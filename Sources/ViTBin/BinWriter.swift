@@ -99,15 +99,7 @@ public final class BinWriter {
     ///   - bytes: exactly shape × dtype size bytes, C order, little-endian.
     /// - Throws: `BinError.unexpectedTensor`, `.dtypeMismatch`, `.shapeMismatch`, `.dataSizeMismatch`, `.write`.
     public func write(name: String, dtype: DType, shape: [Int], bytes: UnsafeRawBufferPointer) throws {
-        guard !finished else { throw BinError.writerFinished(file: path) }
-        guard next < entries.count else { throw BinError.unexpectedTensor(file: path, expected: nil, found: name) }
-        let e = entries[next]
-        guard e.info.name == name else { throw BinError.unexpectedTensor(file: path, expected: e.info.name, found: name) }
-        guard e.info.dtype == dtype else { throw BinError.dtypeMismatch(file: path, tensor: name, expected: e.info.dtype, found: dtype) }
-        guard e.info.shape == shape else { throw BinError.shapeMismatch(file: path, tensor: name, expected: e.info.shape, found: shape) }
-        guard bytes.count == e.byteLength else {
-            throw BinError.dataSizeMismatch(file: path, tensor: name, expected: e.byteLength, found: bytes.count)
-        }
+        try expectNext(name: name, dtype: dtype, shape: shape, byteCount: bytes.count)
         // Hash and write in slices, so a large mapped tensor is read once while it is in cache.
         let slice = 8 << 20
         var start = 0
@@ -118,6 +110,45 @@ public final class BinWriter {
         }
         try emitZeros(padding(after: file.bytesWritten))
         next += 1
+    }
+
+    /// Writes the data of the next listed tensor as `read` produces it, piece by piece, through one small
+    /// reused buffer (hashed on the way): the tensor is never held in memory whole.
+    /// - Parameters:
+    ///   - name: the tensor's name; must be the next one in the list.
+    ///   - dtype: must equal the listed dtype.
+    ///   - shape: must equal the listed shape.
+    ///   - byteCount: must be shape × dtype size.
+    ///   - read: fills `destination` with bytes `offset ..< offset + destination.count` of the data
+    ///     (little-endian, C order).
+    /// - Throws: as `write(name:dtype:shape:bytes:)`, and whatever `read` throws; after a failure of `read` or of
+    ///   writing, the writer is finished (`.writerFinished`) and its temporary file goes when it is dropped.
+    public func write(name: String, dtype: DType, shape: [Int], byteCount: Int,
+                      from read: (_ offset: Int, _ destination: UnsafeMutableRawBufferPointer) throws -> Void) throws {
+        try expectNext(name: name, dtype: dtype, shape: shape, byteCount: byteCount)
+        do {
+            try file.append(count: byteCount, from: read) { hasher.update($0) }
+        } catch let e as AtomicFileError {
+            finished = true
+            throw BinError.write(e)
+        } catch {
+            finished = true
+            throw error
+        }
+        try emitZeros(padding(after: file.bytesWritten))
+        next += 1
+    }
+
+    private func expectNext(name: String, dtype: DType, shape: [Int], byteCount: Int) throws {
+        guard !finished else { throw BinError.writerFinished(file: path) }
+        guard next < entries.count else { throw BinError.unexpectedTensor(file: path, expected: nil, found: name) }
+        let e = entries[next]
+        guard e.info.name == name else { throw BinError.unexpectedTensor(file: path, expected: e.info.name, found: name) }
+        guard e.info.dtype == dtype else { throw BinError.dtypeMismatch(file: path, tensor: name, expected: e.info.dtype, found: dtype) }
+        guard e.info.shape == shape else { throw BinError.shapeMismatch(file: path, tensor: name, expected: e.info.shape, found: shape) }
+        guard byteCount == e.byteLength else {
+            throw BinError.dataSizeMismatch(file: path, tensor: name, expected: e.byteLength, found: byteCount)
+        }
     }
 
     /// Writes the trailer (checksum and end magic), syncs and renames the file into place.

@@ -11,9 +11,11 @@ import ViTTensor
 
 /// Converts any checkpoint ViTKit reads into the canonical layout, as `.bin`, `.safetensors` or `.h5`.
 ///
-/// The conversion streams: it plans from headers, then for each canonical tensor materialises it (a
-/// view into the file when the input is memory-mapped and no transform is needed), converts its dtype
-/// if asked, writes it and drops it, so memory stays near the largest tensor. The output goes to a
+/// The conversion streams: it plans from headers, then for each canonical tensor either copies it from
+/// the input file through one small buffer (when its bytes are stored runs the format can read
+/// piecewise and no dtype change or permutation is asked: `StoredLayout`), or materialises it (a view
+/// into the file when the input is memory-mapped and no transform is needed), converts its dtype if
+/// asked, writes it and drops it, so memory stays near the largest tensor built. The output goes to a
 /// temporary file in its folder that is synced and renamed into place only when complete: a failure,
 /// a cancellation or a kill never leaves a partial output, and the input is only ever read.
 public enum Converter {
@@ -75,9 +77,13 @@ public enum Converter {
         var done = 0
         for (i, item) in plan.items.enumerated() {
             if request.cancellation?.isCancelled == true { throw ConvertError.cancelled(output: request.output) }
-            let tensor = try plan.build(item, from: source)
-            try writer.write(tensor, named: item.info.name)
-            source.releaseHandedOut()
+            if writer.streams, let layout = try plan.storedLayout(item, from: source) {
+                try writer.write(item.info, from: layout.read)
+            } else {
+                let tensor = try plan.build(item, from: source)
+                try writer.write(tensor, named: item.info.name)
+                source.releaseHandedOut()
+            }
             done += item.info.byteCount
             progress?(ConversionProgress(tensorsDone: i + 1, tensorCount: plan.items.count, bytesDone: done,
                                          totalBytes: total, tensor: item.info.name))

@@ -77,6 +77,15 @@ struct OutputPlan {
         return t
     }
 
+    /// The stored runs that make up `item` when it can be copied from the input file as it is (no resize, no
+    /// dtype change, a pure byte layout the format can read piecewise), or nil when it must be built.
+    /// - Throws: the source's errors for a missing tensor.
+    func storedLayout(_ item: Item, from source: TensorSource) throws -> StoredLayout? {
+        guard !item.resamples, item.entry.dtype == item.info.dtype, item.entry.shape == item.info.shape,
+              let layout = try StoredLayout(item.entry, from: source), layout.count == item.info.byteCount else { return nil }
+        return layout
+    }
+
     /// Output data bytes in all.
     var totalBytes: Int { items.reduce(0) { $0 + $1.info.byteCount } }
 }

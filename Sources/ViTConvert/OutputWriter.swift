@@ -66,6 +66,31 @@ final class OutputWriter {
         }
     }
 
+    /// True when the format can take a tensor piece by piece (`write(_:from:)`): `.bin` and `.safetensors`.
+    var streams: Bool {
+        switch backend {
+        case .bin, .safetensors: return true
+        #if HDF5
+        case .hdf5: return false
+        #endif
+        }
+    }
+
+    /// Writes the next tensor as `read` produces it, piece by piece through one small buffer.
+    /// - Parameters:
+    ///   - info: the tensor's name, dtype and shape, as listed.
+    ///   - read: fills `destination` with bytes `offset ..< offset + destination.count`.
+    /// - Throws: the format writer's errors, whatever `read` throws; `ConvertError` is not involved.
+    func write(_ info: TensorInfo, from read: (_ offset: Int, _ destination: UnsafeMutableRawBufferPointer) throws -> Void) throws {
+        switch backend {
+        case let .bin(w): try w.write(name: info.name, dtype: info.dtype, shape: info.shape, byteCount: info.byteCount, from: read)
+        case let .safetensors(w): try w.write(info.name, byteCount: info.byteCount, from: read)
+        #if HDF5
+        case .hdf5: preconditionFailure("HDF5 output does not stream: check `streams` first")
+        #endif
+        }
+    }
+
     /// Syncs the file to disk and renames it onto the destination.
     /// - Throws: the format writer's errors.
     func finish() throws {

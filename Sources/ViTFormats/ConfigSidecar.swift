@@ -54,4 +54,5 @@ public final class SourceWithConfig: TensorSource {
     public var keepsRegistrationOrder: Bool { base.keepsRegistrationOrder }
     public func kerasNames() throws -> KerasNames? { try base.kerasNames() }
     public func tensor(named name: String) throws -> Tensor { try base.tensor(named: name) }
+    public func storedBytes(named name: String) throws -> StoredBytes? { try base.storedBytes(named: name) }
 }

@@ -144,6 +144,27 @@ public final class HDF5File: TensorSource, @unchecked Sendable {
         throw .datasetNotFound(file: path, name: p)
     }
 
+    /// The bytes of a dataset stored contiguously as the tensor's own little-endian bytes, read straight from
+    /// the file at the offset the isolated reader reported (see `StoredBytes`); nil in-process, for datasets
+    /// libhdf5 must decode (chunked, filtered, big-endian, …), for BOOL (whose values are checked on reading)
+    /// and for datasets over the in-memory size limit (which `tensor(named:)` refuses).
+    /// - Parameter name: the flattened tensor name.
+    /// - Throws: as `tensor(named:)` for a name that is not a readable dataset.
+    public func storedBytes(named name: String) throws(HDF5Error) -> StoredBytes? {
+        guard let i = byName[name] else {
+            if let u = unreadableByName[name] { throw u.error }
+            throw .datasetNotFound(file: path, name: name)
+        }
+        let info = datasets[i].info
+        guard plans[i].dtype != .bool, info.byteCount <= HDF5Memory.limit, let isolated = backend.isolated,
+              let region = isolated.direct.region(i, byteCount: info.byteCount) else { return nil }
+        let direct = isolated.direct, file = path, dataset = datasets[i].path
+        return StoredBytes(info: info) { offset, destination in
+            try direct.read(DirectReader.Region(offset: region.offset + offset, count: destination.count),
+                            into: destination.baseAddress, file: file, dataset: dataset)
+        }
+    }
+
     /// Every element of the tensor `name` as Float32 (F32 data is read straight into the array).
     /// - Parameter name: the flattened tensor name.
     /// - Throws: as `tensor(named:)`.

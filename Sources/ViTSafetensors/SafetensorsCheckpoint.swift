@@ -114,6 +114,13 @@ public final class SafetensorsCheckpoint: TensorSource {
         return try shards[i].tensor(named: name)
     }
 
+    /// The tensor's bytes, read straight from its shard (see `SafetensorsFile.storedBytes(named:)`).
+    /// - Throws: `SafetensorsError.tensorNotFound` naming the path the checkpoint was opened from.
+    public func storedBytes(named name: String) throws -> StoredBytes? {
+        guard let i = shardOfTensor[name] else { throw SafetensorsError.tensorNotFound(file: path, tensor: name) }
+        return try shards[i].storedBytes(named: name)
+    }
+
     /// The shard file holding `name`, if any.
     public func shard(holding name: String) -> SafetensorsFile? { shardOfTensor[name].map { shards[$0] } }
 

@@ -53,4 +53,11 @@ public final class SafetensorsFile: TensorSource {
         let e = header.entries[i]
         return try Tensor(dtype: e.dtype, shape: e.shape, storage: storage, offset: header.dataStart + e.begin)
     }
+
+    /// The tensor's bytes, read from the file with `pread` rather than through the mapping (see `StoredBytes`).
+    /// - Parameter name: the tensor's name.
+    /// - Throws: `SafetensorsError.tensorNotFound` when there is no such tensor.
+    public func storedBytes(named name: String) throws -> StoredBytes? {
+        StoredBytes(fileBacked: try tensor(named: name), name: name)
+    }
 }

@@ -91,6 +91,32 @@ public final class SafetensorsWriter {
         try append(UnsafeRawBufferPointer(region))
     }
 
+    /// Writes the next tensor's data as `read` produces it, piece by piece, through one small reused buffer:
+    /// the tensor is never held in memory whole.
+    /// - Parameters:
+    ///   - name: the tensor's name; must be the next declared one.
+    ///   - byteCount: must be the declared shape × dtype size.
+    ///   - read: fills `destination` with bytes `offset ..< offset + destination.count` of the little-endian,
+    ///     C-order data.
+    /// - Throws: `SafetensorsError.unexpectedTensor`, `.byteCountMismatch`, `.writerClosed`, whatever `read` throws;
+    ///   `AtomicFileError` on I/O failure. After any failure the writer is closed and its temporary file removed.
+    public func write(_ name: String, byteCount: Int,
+                      from read: (_ offset: Int, _ destination: UnsafeMutableRawBufferPointer) throws -> Void) throws {
+        let info = try expectNext(name)
+        guard byteCount == info.byteCount else {
+            throw SafetensorsError.byteCountMismatch(file: path, tensor: name, expectedBytes: info.byteCount, foundBytes: byteCount)
+        }
+        guard let file else { throw SafetensorsError.writerClosed(file: path) }
+        do {
+            try file.append(count: byteCount, from: read)
+        } catch {
+            closed = true
+            self.file = nil  // drops the temporary file
+            throw error
+        }
+        nextIndex += 1
+    }
+
     /// Checks that every declared tensor was written, flushes and renames the file into place.
     /// - Throws: `SafetensorsError.missingTensors` (the writer stays open), `.writerClosed`; `AtomicFileError`
     ///   when syncing or renaming fails.

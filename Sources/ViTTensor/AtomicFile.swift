@@ -38,6 +38,10 @@ public final class AtomicFile {
     private var writebackStarted: Int = 0
     /// Start writing back every this many bytes, so the final `fsync` has little left to do.
     static let writebackInterval = 16 << 20
+    /// The size of the buffer `append(count:from:observing:)` copies through: small enough to stay in a
+    /// core's cache between being filled, observed and written.
+    public static let copyBufferSize = 1 << 20
+    private var copyBuffer: UnsafeMutableRawBufferPointer?
 
     /// Creates the temporary file next to `destination`.
     /// - Parameters:
@@ -131,6 +135,29 @@ public final class AtomicFile {
     }()
     #endif
 
+    /// Appends `count` bytes that `read` produces piece by piece into one reused buffer of
+    /// `copyBufferSize` bytes; each piece is handed to `observe` (e.g. a checksum) before it is written.
+    /// Memory stays at that buffer however many bytes pass through.
+    /// - Parameters:
+    ///   - count: the number of bytes to append.
+    ///   - read: fills `destination` with bytes `offset ..< offset + destination.count` of the data.
+    ///   - observe: sees each piece, in order, before it is written.
+    /// - Throws: whatever `read` throws (unchanged); `AtomicFileError.io` when writing fails. After a failure
+    ///   the file holds part of the data: the caller must give it up (the temporary file is removed on deinit).
+    public func append(count: Int, from read: (_ offset: Int, _ destination: UnsafeMutableRawBufferPointer) throws -> Void,
+                       observing observe: (UnsafeRawBufferPointer) -> Void = { _ in }) throws {
+        let buffer = copyBuffer ?? UnsafeMutableRawBufferPointer.allocate(byteCount: AtomicFile.copyBufferSize, alignment: 4096)
+        copyBuffer = buffer
+        var done = 0
+        while done < count {
+            let piece = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<min(buffer.count, count - done)])
+            try read(done, piece)
+            observe(UnsafeRawBufferPointer(piece))
+            try write(UnsafeRawBufferPointer(piece))
+            done += piece.count
+        }
+    }
+
     /// Appends `bytes`.
     public func write(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try write($0) } }
 
@@ -169,6 +196,7 @@ public final class AtomicFile {
     }
 
     deinit {
+        copyBuffer?.deallocate()
         if fd >= 0 { close(fd) }
         if !committed { unlink(temporaryPath) }
     }

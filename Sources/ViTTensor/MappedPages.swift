@@ -91,6 +91,7 @@ public final class PageReleasingSource: TensorSource, @unchecked Sendable {
     public var files: [String] { base.files }
     public var keepsRegistrationOrder: Bool { base.keepsRegistrationOrder }
     public func kerasNames() throws -> KerasNames? { try base.kerasNames() }
+    public func storedBytes(named name: String) throws -> StoredBytes? { try base.storedBytes(named: name) }
 
     public func tensor(named name: String) throws -> Tensor {
         let t = try base.tensor(named: name)

@@ -46,6 +46,10 @@ public protocol TensorSource: AnyObject, Sendable {
     /// Whether `tensorInfos` lists the tensors in the order the model registered them (a pickled state dict
     /// keeps it; safetensors and HDF5 sort names). Default: false.
     var keepsRegistrationOrder: Bool { get }
+    /// The tensor's bytes as stored, to be read piece by piece straight from the file (see `StoredBytes`), or nil
+    /// when the format cannot (compressed, chunked, converted or in-memory data). Default: nil.
+    /// - Throws: the format's error when there is no such tensor.
+    func storedBytes(named name: String) throws -> StoredBytes?
 }
 
 extension TensorSource {
@@ -53,6 +57,7 @@ extension TensorSource {
     public var files: [String] { [path] }
     public func kerasNames() throws -> KerasNames? { nil }
     public var keepsRegistrationOrder: Bool { false }
+    public func storedBytes(named name: String) throws -> StoredBytes? { nil }
 
     /// The info of the tensor called `name`, if present.
     public func info(named name: String) -> TensorInfo? { tensorInfos.first { $0.name == name } }
