@@ -135,6 +135,33 @@ struct HDF5IsolationTests {
         }
     }
 
+    @Test("stored bytes are offered for datasets read directly (the tensor's bytes, in pieces), never for decoded, BOOL or in-process ones",
+          arguments: ["flat.h5", "chunked_gzip.h5", "big_endian.h5", "f16.h5", "ints_bools.h5", "userblock.h5"])
+    func storedBytes(file: String) throws {
+        let path = fixturePath(file)
+        let isolated = try HDF5File(path: path)
+        let inProcess = try HDF5File(path: path, reader: ReaderOptions(inProcess: true))
+        var offered = 0
+        for info in isolated.tensorInfos {
+            #expect(try inProcess.storedBytes(named: info.name) == nil)
+            guard let s = try isolated.storedBytes(named: info.name) else { continue }
+            offered += 1
+            #expect(info.dtype != .bool)
+            #expect(s.info == info)
+            var bytes = [UInt8](repeating: 0, count: s.count)
+            let half = s.count / 2
+            try bytes.withUnsafeMutableBytes { b in
+                try s.read(at: 0, into: UnsafeMutableRawBufferPointer(rebasing: b[0..<half]))
+                try s.read(at: half, into: UnsafeMutableRawBufferPointer(rebasing: b[half...]))
+            }
+            #expect(bytes == (try isolated.tensor(named: info.name)).bytes, "\(file) \(info.name)")
+        }
+        if file == "flat.h5" || file == "userblock.h5" { #expect(offered == isolated.tensorInfos.count) }
+        if file == "big_endian.h5" { #expect(offered == 0) }  // libhdf5 converts every element
+        if file == "chunked_gzip.h5" { #expect(offered < isolated.tensorInfos.count) }  // the chunked ones are decoded
+        #expect(throws: HDF5Error.datasetNotFound(file: path, name: "no.such")) { try isolated.storedBytes(named: "no.such") }
+    }
+
     @Test("the committed fuzz seeds of the reader's stream parse; damaged copies are refused naming the file")
     func streamSeeds() throws {
         let folder = repoRoot.appendingPathComponent("tools/fuzz-corpus/hdf5-stream/seeds").path
