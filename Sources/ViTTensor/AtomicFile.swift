@@ -38,10 +38,12 @@ public final class AtomicFile {
     private var writebackStarted: Int = 0
     /// Start writing back every this many bytes, so the final `fsync` has little left to do.
     static let writebackInterval = 16 << 20
-    /// The size of the buffer `append(count:from:observing:)` copies through: small enough to stay in a
-    /// core's cache between being filled, observed and written.
+    /// The size of each of the two buffers `append(count:from:observing:)` copies through: small enough to
+    /// stay in a core's cache between being filled, observed and written.
     public static let copyBufferSize = 1 << 20
-    private var copyBuffer: UnsafeMutableRawBufferPointer?
+    private var copyBuffers: UnsafeMutableRawBufferPointer?
+    /// The helper thread that reads ahead during `append(count:from:observing:)`, started on first use.
+    private var readAhead: ReadAhead?
 
     /// Creates the temporary file next to `destination`.
     /// - Parameters:
@@ -135,9 +137,13 @@ public final class AtomicFile {
     }()
     #endif
 
-    /// Appends `count` bytes that `read` produces piece by piece into one reused buffer of
+    /// Appends `count` bytes that `read` produces piece by piece into two reused buffers of
     /// `copyBufferSize` bytes; each piece is handed to `observe` (e.g. a checksum) before it is written.
-    /// Memory stays at that buffer however many bytes pass through.
+    /// Memory stays at those buffers however many bytes pass through.
+    ///
+    /// Reading overlaps writing: while one piece is written, a helper thread (`ReadAhead`) reads and
+    /// observes the next, or, when the helper has not been scheduled by then, this thread does. `read` and
+    /// `observe` are called one piece at a time, in order, never concurrently with each other.
     /// - Parameters:
     ///   - count: the number of bytes to append.
     ///   - read: fills `destination` with bytes `offset ..< offset + destination.count` of the data.
@@ -146,15 +152,53 @@ public final class AtomicFile {
     ///   the file holds part of the data: the caller must give it up (the temporary file is removed on deinit).
     public func append(count: Int, from read: (_ offset: Int, _ destination: UnsafeMutableRawBufferPointer) throws -> Void,
                        observing observe: (UnsafeRawBufferPointer) -> Void = { _ in }) throws {
-        let buffer = copyBuffer ?? UnsafeMutableRawBufferPointer.allocate(byteCount: AtomicFile.copyBufferSize, alignment: 4096)
-        copyBuffer = buffer
-        var done = 0
-        while done < count {
-            let piece = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<min(buffer.count, count - done)])
-            try read(done, piece)
-            observe(UnsafeRawBufferPointer(piece))
-            try write(UnsafeRawBufferPointer(piece))
-            done += piece.count
+        let size = AtomicFile.copyBufferSize
+        let buffers = copyBuffers ?? UnsafeMutableRawBufferPointer.allocate(byteCount: 2 * size, alignment: 4096)
+        copyBuffers = buffers
+        let pieces = (count + size - 1) / size
+        func piece(_ k: Int) -> UnsafeMutableRawBufferPointer {
+            let start = (k % 2) * size
+            return UnsafeMutableRawBufferPointer(rebasing: buffers[start..<(start + min(size, count - k * size))])
+        }
+        if pieces == 1 {
+            let p = piece(0)
+            try read(0, p)
+            observe(UnsafeRawBufferPointer(p))
+            try write(UnsafeRawBufferPointer(p))
+            return
+        }
+        if readAhead == nil { readAhead = ReadAhead() }
+        try withoutActuallyEscaping(read) { read in
+            try withoutActuallyEscaping(observe) { observe in
+                var failure: Error?
+                func fill(_ k: Int) -> () -> Void {
+                    {
+                        do {
+                            try read(k * size, piece(k))
+                            observe(UnsafeRawBufferPointer(piece(k)))
+                        } catch { failure = error }
+                    }
+                }
+                guard let ahead = readAhead else {
+                    for k in 0..<pieces {
+                        fill(k)()
+                        if let failure { throw failure }
+                        try write(UnsafeRawBufferPointer(piece(k)))
+                    }
+                    return
+                }
+                // Every posted job is finished before this returns, so `read` and `observe` do not escape.
+                ahead.post(fill(0))
+                for k in 0..<pieces {
+                    ahead.finish()
+                    if let failure { throw failure }
+                    if k + 1 < pieces { ahead.post(fill(k + 1)) }
+                    do { try write(UnsafeRawBufferPointer(piece(k))) } catch {
+                        ahead.finish()
+                        throw error
+                    }
+                }
+            }
         }
     }
 
@@ -196,7 +240,8 @@ public final class AtomicFile {
     }
 
     deinit {
-        copyBuffer?.deallocate()
+        readAhead = nil  // joins the helper thread
+        copyBuffers?.deallocate()
         if fd >= 0 { close(fd) }
         if !committed { unlink(temporaryPath) }
     }

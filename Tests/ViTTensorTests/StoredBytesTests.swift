@@ -82,3 +82,21 @@ struct StoredBytesTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: d) == ["data"])
     }
 }
+
+@Suite("read-ahead helper thread")
+struct ReadAheadTests {
+    @Test("jobs run one after another, each finished before finish() returns, whichever thread runs it")
+    func order() throws {
+        let ahead = try #require(ReadAhead())
+        final class Log: @unchecked Sendable { var values: [Int] = [] }
+        let log = Log()
+        for k in 0..<200 {
+            ahead.post { log.values.append(k) }
+            if k % 3 == 0 { usleep(50) }  // sometimes the helper takes it, sometimes the caller does
+            ahead.finish()
+            #expect(log.values.count == k + 1)
+        }
+        #expect(log.values == Array(0..<200))
+        ahead.finish()  // nothing posted: returns at once
+    }
+}
