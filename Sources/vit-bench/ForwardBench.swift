@@ -50,8 +50,11 @@ struct ForwardBench: ParsableCommand {
                 try measure(times: repetitions) { try vit.forward(images: img, batchSize: batch, into: o, workspace: ws) }
             }
         }
+        // The kernels that ran: ViTKit's own (avx512, avx2) or the portable path's GEMM library.
+        let kernels = KernelInfo.isa == "off" ? "portable-" + GEMMInfo.backend : KernelInfo.isa
+        let ran = vit.precisionNote == nil ? precision.rawValue : Precision.fp32.rawValue
         print(String(format: "vitkit-forward-%@-%@ vit_%@_patch16_224 batch=%d median_ms=%.2f min_ms=%.2f",
-                     GEMMInfo.backend, precision.rawValue, model, batch, med, mn))
+                     kernels, ran, model, batch, med, mn))
     }
 }
 
