@@ -49,9 +49,9 @@ extension VisionTransformer {
         let d = dims, T = d.tokens, A = d.attn, hd = d.headDim, ld = 3 * A
         let scale = Float(1 / Double(hd).squareRoot())
         let pairs = n * d.heads
-        let slices = max(1, min((2 * threads + pairs - 1) / pairs, (queries + 7) / 8))
+        let slices = max(1, min((Parallel.chunksPerThread * threads + pairs - 1) / pairs, (queries + 7) / 8))
         let items = pairs * slices
-        let chunks = min(items, threads)
+        let chunks = min(items, Parallel.chunksPerThread * threads)
         let scratch = ViTWorkspace.attentionScratch(dims)
         let isa = kernels.code
         par.forChunks(chunks) { c in
@@ -125,7 +125,7 @@ extension VisionTransformer {
                               ld: Int, _ t: Tokens, into y: UnsafeMutablePointer<Float>, epilogue: vk_epilogue,
                               par: WorkerPool) {
         guard let m = packed?[l] else { return }
-        let chunks = min(threads, m.panels)
+        let chunks = min(Parallel.chunksPerThread * threads, m.panels)
         let isa = kernels.code
         withUnsafePointer(to: epilogue) { ep in
             par.forChunks(chunks) { c in
@@ -143,9 +143,9 @@ extension VisionTransformer {
         }
     }
 
-    /// Runs `body` on one range of 0..<rows per thread.
+    /// Runs `body` on ranges of 0..<rows, `chunksPerThread` per thread.
     private func rowSplit(_ rows: Int, _ par: WorkerPool, _ body: (Range<Int>) -> Void) {
-        let chunks = min(threads, rows)
+        let chunks = min(Parallel.chunksPerThread * threads, rows)
         par.forChunks(chunks) { c in body(Parallel.part(c, of: chunks, count: rows)) }
     }
 }

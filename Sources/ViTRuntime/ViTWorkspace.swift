@@ -64,7 +64,8 @@ public final class ViTWorkspace {
     var glu: UnsafeMutablePointer<Float>
     /// bf16 products' inputs: rows of the widest product input, rounded to bfloat16 (bf16 precision only).
     var half: UnsafeMutablePointer<UInt16>
-    /// Per thread, `attentionScratch(dims)` floats for the packed attention kernel.
+    /// Per chunk of the attention loop (`Parallel.chunksPerThread` per thread), `attentionScratch(dims)` floats
+    /// for the packed attention kernel.
     var attentionScratch: UnsafeMutablePointer<Float>
     /// Set only by `VisionTransformer.attentionProbabilities`: receives every attention row. Nil on the default
     /// path, which then pays one nil check per attention work item.
@@ -107,7 +108,7 @@ public final class ViTWorkspace {
             2 * n * dims.embed, 2 * n * dims.features, 2 * n * max(dims.classes, 1),
             dims.activation == .swiglu ? nt * dims.fc1Out : 0,
             (nt * ((max(dims.embed, dims.attn, dims.hidden) + 1) / 2 * 2) + 1) / 2,
-            t * Self.attentionScratch(dims),
+            t * Parallel.chunksPerThread * Self.attentionScratch(dims),
         ]
         // Each buffer starts on a 64-byte boundary.
         let padded = sizes.map { ($0 + 15) / 16 * 16 }
