@@ -5,7 +5,9 @@ import PackageDescription
 // sources use Glibc, RUSAGE_THREAD and Linux mmap flags, so no Apple platform is claimed.
 
 // Layers (lower never import higher):
-// 1. CHDF5, CBLAS, CDNNL, CZlib, CJPEG, CPNG, CCairo   system libraries + shims (CDNNL: oneDNN, the default GEMM)
+// 1. CHDF5, CBLAS, CDNNL, CZlib, CJPEG, CPNG, CCairo   system libraries + shims (CDNNL: oneDNN, the fallback GEMM)
+//    CViTKernels           ViTKit's own C kernels: packed-weight GEMMs (AVX-512, AVX512_BF16, AVX2) with fused
+//                          epilogues, strip-wise attention; chosen by CPUID at run time
 // 2. ViTTensor             dtypes, shapes, tensors, checkpoint protocol
 //    ViTSafetensors, ViTHDF5, ViTNumpy, ViTBin   one target per container format
 //    ViTZip (+ CZlib) → ViTNpz (.npz), ViTTorch (torch.save zip)
@@ -57,6 +59,8 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         // oneDNN ships no pkg-config file on Debian; the modulemap links libdnnl and libgomp.
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        // Plain C with per-function target attributes (no unsafe flags): runs on any x86-64, uses what CPUID offers.
+        .target(name: "CViTKernels"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg",
@@ -80,7 +84,7 @@ let package = Package(
             "ViTNpz", "ViTTorch"]),
 
         .target(name: "ViTModel", dependencies: ["ViTTensor"]),
-        .target(name: "ViTRuntime", dependencies: ["ViTModel", "ViTTensor", "CBLAS", "CDNNL"]),
+        .target(name: "ViTRuntime", dependencies: ["ViTModel", "ViTTensor", "CBLAS", "CDNNL", "CViTKernels"]),
         .target(name: "ViTMapping", dependencies: ["ViTTensor", "ViTModel"]),
 
         .target(name: "ViTPreprocess", dependencies: ["ViTImage", "ViTTensor"]),

@@ -26,7 +26,7 @@ extension VisionTransformer {
         /// SwiGLU's packed fc1 output, rows × 2M (unused for other activations).
         let glu: UnsafeMutablePointer<Float>
         let rows: Int
-        /// Holds the bf16 products (bf16 precision only).
+        /// Holds the oneDNN matmul primitives (`VITKIT_GEMM=dnnl-matmul` only).
         let workspace: ViTWorkspace
     }
 
@@ -50,7 +50,7 @@ extension VisionTransformer {
         let rows = n * d.tokens
         let byRows: Bool
         switch split {
-        case _ where useMatmuls: byRows = false  // matmul products are prepared per column slice
+        case _ where packed != nil || useMatmuls: byRows = false  // packed and matmul products split columns
         case .rows: byRows = true
         case .columns: byRows = false
         // Columns while every thread still gets a wide slice of the narrowest product (measured faster
@@ -76,10 +76,17 @@ extension VisionTransformer {
         let blocks = request.map { Array(L.blocks.prefix($0.blocks)) } ?? L.blocks
         let fullBlocks = pruneLast ? blocks.count - 1 : blocks.count
         if useMatmuls {
-            ws.prepareMatmuls(rows: rows, threads: threads, bf16: bf16 != nil)
-            if pruneLast { ws.prepareMatmuls(rows: n * (d.distilled ? 2 : 1), threads: threads, bf16: bf16 != nil) }
+            ws.prepareMatmuls(rows: rows, threads: threads, bf16: false)
+            if pruneLast { ws.prepareMatmuls(rows: n * (d.distilled ? 2 : 1), threads: threads, bf16: false) }
         }
-        if byRows {
+        if packed != nil {
+            for (i, blk) in blocks.enumerated() {
+                packedAttentionInput(blk, all, workspace: ws, eps: eps, par: par)
+                if i == fullBlocks { break }
+                anyAttention(batch: n, queries: d.tokens, workspace: ws, par: par)
+                packedBlockTail(blk, all, workspace: ws, eps: eps, par: par)
+            }
+        } else if byRows {
             // Per row chunk: LN1 → qkv; then attention; then per row chunk the rest of the block and
             // the next block's LN1 → qkv.
             par.forChunks(rowChunks) { c in
@@ -118,13 +125,17 @@ extension VisionTransformer {
             // Only the class (and distillation) token rows go on: gather them, compactly, behind the
             // attention of their queries.
             let used = d.distilled ? 2 : 1
-            attention(batch: n, queries: used, workspace: ws, par: par)
+            anyAttention(batch: n, queries: used, workspace: ws, par: par)
             for b in 0..<n {
                 (ws.compact + b * used * d.embed).update(from: ws.x + b * d.tokens * d.embed, count: used * d.embed)
             }
             final = Tokens(x: ws.compact, attn: ws.attn, h: ws.h, mlp: ws.mlp, qkv: ws.qkv, glu: ws.glu, rows: n * used,
                            workspace: ws)
-            blockTail(last, final, workspace: ws, eps: eps, par: par)
+            if packed != nil {
+                packedBlockTail(last, final, workspace: ws, eps: eps, par: par)
+            } else {
+                blockTail(last, final, workspace: ws, eps: eps, par: par)
+            }
         }
         if let request {
             if request.norm, let nm = L.norm { norm(nm, ws.x, rows: rows, into: ws.x, eps: eps) }
@@ -234,7 +245,7 @@ extension VisionTransformer {
                                   weight: pn.weight, bias: pn.bias, eps: eps)
             }
             let e = ws.embed + r.lowerBound * d.embed
-            linear(L.patchProj, p, rows: r.count, columns: 0..<d.embed, into: e)
+            patchLinear(p, rows: r.count, into: e)
             if let pn = L.patchNorm { norm(pn, e, rows: r.count, into: e, eps: eps) }
         }
     }
@@ -263,6 +274,16 @@ extension VisionTransformer {
             } else {
                 Kernels.addResidual(xb, L.posEmbed, rows: d.tokens, n: D, gamma: nil)
             }
+        }
+    }
+
+    /// Attention on the packed kernels, or (no kernels, or an attention probe recording every row) the
+    /// portable path.
+    private func anyAttention(batch n: Int, queries: Int, workspace ws: ViTWorkspace, par: WorkerPool) {
+        if packed != nil, ws.attentionProbe == nil {
+            packedAttention(batch: n, queries: queries, workspace: ws, par: par)
+        } else {
+            attention(batch: n, queries: queries, workspace: ws, par: par)
         }
     }
 
@@ -408,20 +429,18 @@ extension VisionTransformer {
                     beta: l.bias == nil ? 0 : 1, c: c, ldc: ldc)
     }
 
-    /// Whether the block products run as oneDNN matmul primitives (bf16 always; fp32 when the GEMM
-    /// backend is `dnnlMatmul`) rather than through `linear`.
-    var useMatmuls: Bool { bf16 != nil || GEMM.backend == .dnnlMatmul }
+    /// Whether the portable path's block products run as oneDNN matmul primitives (`VITKIT_GEMM=dnnl-matmul`)
+    /// rather than through `linear`.
+    var useMatmuls: Bool { packed == nil && GEMM.backend == .dnnlMatmul }
 
     /// A block product through the workspace's matmul primitive for the slice (prepared for every
-    /// column slice the forward pass makes), in bf16 when the model holds bf16 weights; else `linear`.
+    /// column slice the forward pass makes); else `linear`.
     private func blockLinear(_ l: WeightLayout.Linear, _ x: UnsafePointer<Float>, rows: Int, columns: Range<Int>,
                              into y: UnsafeMutablePointer<Float>, _ t: Tokens) {
         if useMatmuls, rows > 0, !columns.isEmpty {
-            let half = bf16?[l]
-            let w = half.map { UnsafeRawPointer($0 + columns.lowerBound * l.inDim) }
-                ?? UnsafeRawPointer(l.weight + columns.lowerBound * l.inDim)
+            let w = UnsafeRawPointer(l.weight + columns.lowerBound * l.inDim)
             if let mm = t.workspace.matmuls[.init(m: rows, n: columns.count, k: l.inDim, ldc: l.outDim,
-                                                  column: columns.lowerBound, bias: l.bias != nil, bf16: half != nil)],
+                                                  column: columns.lowerBound, bias: l.bias != nil, bf16: false)],
                mm.run(x, weights: w, bias: l.bias.map { $0 + columns.lowerBound }, into: y + columns.lowerBound) {
                 return
             }

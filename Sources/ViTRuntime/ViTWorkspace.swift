@@ -1,4 +1,5 @@
 import ViTModel
+internal import CViTKernels
 /// The sizes one forward pass works with, derived once from a config.
 struct ForwardDims: Equatable {
     let channels: Int, height: Int, width: Int
@@ -61,6 +62,11 @@ public final class ViTWorkspace {
     var logits: UnsafeMutablePointer<Float>
     /// SwiGLU's packed fc1 output (rows × 2·hidden); empty for other activations.
     var glu: UnsafeMutablePointer<Float>
+    /// bf16 products' inputs: rows of the widest product input, rounded to bfloat16 (bf16 precision only).
+    var half: UnsafeMutablePointer<UInt16>
+    /// Per chunk of the attention loop (`Parallel.chunksPerThread` per thread), `attentionScratch(dims)` floats
+    /// for the packed attention kernel.
+    var attentionScratch: UnsafeMutablePointer<Float>
     /// Set only by `VisionTransformer.attentionProbabilities`: receives every attention row. Nil on the default
     /// path, which then pays one nil check per attention work item.
     var attentionProbe: AttentionProbe?
@@ -71,6 +77,13 @@ public final class ViTWorkspace {
         let p = base.bindMemory(to: Float.self, capacity: 16)
         (image, patches, embed, x, h, qkv) = (p, p, p, p, p, p)
         (attn, mlp, ln, compact, scores, features, preLogits, logits, glu) = (p, p, p, p, p, p, p, p, p)
+        attentionScratch = p
+        half = base.bindMemory(to: UInt16.self, capacity: 32)
+    }
+
+    /// Floats of scratch one thread's packed attention needs.
+    static func attentionScratch(_ d: ForwardDims) -> Int {
+        Int(vk_attention_scratch(Int32(d.tokens), Int32(d.headDim)))
     }
 
     /// A workspace sized for `batchSize` images of `model`.
@@ -94,6 +107,8 @@ public final class ViTWorkspace {
             t * nt * dims.embed, 2 * n * dims.embed, 4 * t * (dims.tokens * dims.tokens + dims.tokens),
             2 * n * dims.embed, 2 * n * dims.features, 2 * n * max(dims.classes, 1),
             dims.activation == .swiglu ? nt * dims.fc1Out : 0,
+            (nt * ((max(dims.embed, dims.attn, dims.hidden) + 1) / 2 * 2) + 1) / 2,
+            t * Parallel.chunksPerThread * Self.attentionScratch(dims),
         ]
         // Each buffer starts on a 64-byte boundary.
         let padded = sizes.map { ($0 + 15) / 16 * 16 }
@@ -108,6 +123,8 @@ public final class ViTWorkspace {
         x = p + offsets[3]; h = p + offsets[4]; qkv = p + offsets[5]; attn = p + offsets[6]
         mlp = p + offsets[7]; ln = p + offsets[8]; compact = p + offsets[9]; scores = p + offsets[10]
         features = p + offsets[11]; preLogits = p + offsets[12]; logits = p + offsets[13]; glu = p + offsets[14]
+        half = UnsafeMutableRawPointer(p + offsets[15]).bindMemory(to: UInt16.self, capacity: padded[15] * 2)
+        attentionScratch = p + offsets[16]
         self.dims = dims
         self.threads = t
         batchCapacity = n

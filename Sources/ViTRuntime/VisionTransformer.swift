@@ -27,14 +27,19 @@ public final class VisionTransformer: Sendable {
     let dims: ForwardDims
     /// The products' number format.
     public let precision: Precision
-    /// bf16 copies of the block weights (`precision == .bf16` only).
-    let bf16: BF16Weights?
+    /// The product weights packed for ViTKit's kernels (nil when this CPU has neither AVX-512 nor AVX2, or
+    /// `VITKIT_KERNELS=off`: the portable path on `GEMM`); bf16 block products when `precision` is bf16 and
+    /// the CPU has AVX512_BF16.
+    let packed: PackedWeights?
+    /// The instruction set of the kernels `packed` is run by (`.off`: the portable path).
+    let kernels: CPUKernels.ISA
 
-    /// Said once when `precision` is bf16 but the CPU lacks AVX512_BF16 (oneDNN then emulates the bf16
-    /// dot products, correctly but slower than fp32); nil otherwise.
+    /// Said once when `precision` is bf16 but this CPU (or `VITKIT_KERNELS`) gives no AVX512_BF16 kernels:
+    /// the products then run in fp32; nil otherwise.
     public var precisionNote: String? {
-        guard precision == .bf16, !DNNLMatmul.nativeBF16 else { return nil }
-        return "note: this CPU has no AVX512_BF16 instructions; bf16 products are emulated (expect slower than fp32)"
+        guard precision == .bf16, packed?.bf16 != true else { return nil }
+        return "note: this CPU has no AVX512_BF16 instructions (or VITKIT_KERNELS disables them); "
+            + "running the products in fp32 instead (the fp32 results)"
     }
 
     /// The config of the weights.
@@ -53,14 +58,19 @@ public final class VisionTransformer: Sendable {
         self.init(weights: weights, threads: threads, split: .auto, precision: precision)
     }
 
-    init(weights: ViTWeights, threads: Int, split: Split, minimumChunkRows: Int = 64, precision: Precision = .fp32) {
+    /// - Parameter kernels: The kernels to run (tests compare them); one this CPU lacks runs the portable path.
+    init(weights: ViTWeights, threads: Int, split: Split, minimumChunkRows: Int = 64, precision: Precision = .fp32,
+         kernels: CPUKernels.ISA = CPUKernels.selected) {
         self.weights = weights
         self.threads = max(1, threads)
         self.split = split
         self.minimumChunkRows = max(1, minimumChunkRows)
         self.dims = ForwardDims(weights.config)
         self.precision = precision
-        self.bf16 = precision == .bf16 ? BF16Weights(weights.layout) : nil
+        let isa = CPUKernels.supports(kernels) ? kernels : .off
+        self.kernels = isa
+        self.packed = isa == .off ? nil
+            : PackedWeights(weights.layout, bf16: precision == .bf16 && isa == .avx512 && CPUKernels.bf16)
     }
 
     /// Checks `tensors` against `config` (see `ViTWeights.init`) and builds the model.

@@ -11,14 +11,18 @@ import ViTTensor
 struct BF16Tests {
     static let tolerance: Float = 2e-2
 
-    @Test("bf16 stays within 2e-2 of fp32 with the same top-1", arguments: ModelFixture.names)
+    @Test("bf16 stays within 2e-2 of fp32 with the same top-1", .enabled(if: CPUKernels.bf16),
+          arguments: ModelFixture.names)
     func closeToFP32(name: String) throws {
         let f = try ModelFixture(name)
         let weights = try ViTWeights(config: f.config, tensors: f.tensors)
         for threads in [1, 2] {
             let fp32 = try VisionTransformer(weights: weights, threads: threads).forward(f.input).floats()
-            let model = VisionTransformer(weights: weights, threads: threads, precision: .bf16)
+            let model = VisionTransformer(weights: weights, threads: threads, split: .auto, precision: .bf16,
+                                          kernels: .avx512)
             #expect(model.precision == .bf16)
+            #expect(model.packed?.bf16 == true)
+            #expect(model.precisionNote == nil)
             let bf16 = try model.forward(f.input).floats()
             let err = relativeError(bf16, fp32)
             #expect(err <= BF16Tests.tolerance, "\(name) \(threads) threads: relative error \(err)")
@@ -29,6 +33,17 @@ struct BF16Tests {
                 #expect(a.firstIndex(of: a.max()!) == b.firstIndex(of: b.max()!), "\(name) image \(i): top-1 differs")
             }
         }
+    }
+
+    @Test("without AVX512_BF16 kernels bf16 runs the fp32 products and says so", arguments: [CPUKernels.ISA.avx2, .off])
+    func fallsBackToFP32(isa: CPUKernels.ISA) throws {
+        let f = try ModelFixture("default")
+        let weights = try ViTWeights(config: f.config, tensors: f.tensors)
+        let model = VisionTransformer(weights: weights, threads: 2, split: .auto, precision: .bf16, kernels: isa)
+        #expect(model.packed?.bf16 != true)
+        #expect(model.precisionNote?.contains("running the products in fp32") == true)
+        let fp32 = VisionTransformer(weights: weights, threads: 2, split: .auto, kernels: isa)
+        #expect(try model.forward(f.input).floats() == fp32.forward(f.input).floats())
     }
 
     @Test("rounding to bfloat16 is to nearest, ties to even, in the 16-lane body and the tail")

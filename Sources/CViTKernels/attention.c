@@ -1,0 +1,100 @@
+// Attention of one (image, head) a strip of 8 query rows at a time: scores for the strip (8 × T, in L1),
+// softmax numerators and 1/Σ in place, then the product with V, each row scaled by its 1/Σ in the store.
+// K and V are packed into panels once per head, like weights, so both products run on the GEMM kernels.
+#include "vit_kernels.h"
+#include <math.h>
+#if defined(__x86_64__)
+#include "math512.h"
+#include "math256.h"
+#endif
+
+#define STRIP 8
+
+static int round16(int n) { return (n + 15) / 16 * 16; }
+
+size_t vk_attention_scratch(int T, int hd) {
+    return vk_packed_f32_count(T, hd) + vk_packed_f32_count(hd, T) + (size_t)STRIP * round16(T) + 16;
+}
+
+#if defined(__x86_64__)
+/// e^(x − max) of each of `rows` rows of n values in place; 1/Σ of each row into inv.
+static VK512 void softmax512(float *s, long ld, int rows, int n, float *inv) {
+    for (int r = 0; r < rows; r++) {
+        float *x = s + r * ld;
+        __m512 mx = _mm512_set1_ps(-INFINITY);
+        int j = 0;
+        for (; j + 16 <= n; j += 16) mx = _mm512_max_ps(mx, _mm512_loadu_ps(x + j));
+        __mmask16 tail = (__mmask16)((1u << (n - j)) - 1);
+        if (j < n) mx = _mm512_mask_max_ps(mx, tail, mx, _mm512_maskz_loadu_ps(tail, x + j));
+        __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mx)), acc = _mm512_setzero_ps();
+        for (j = 0; j + 16 <= n; j += 16) {
+            __m512 e = vk_exp512(_mm512_sub_ps(_mm512_loadu_ps(x + j), m));
+            _mm512_storeu_ps(x + j, e);
+            acc = _mm512_add_ps(acc, e);
+        }
+        if (j < n) {
+            __m512 e = _mm512_maskz_mov_ps(tail, vk_exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, x + j), m)));
+            _mm512_mask_storeu_ps(x + j, tail, e);
+            acc = _mm512_add_ps(acc, e);
+        }
+        inv[r] = 1.0f / _mm512_reduce_add_ps(acc);
+    }
+}
+
+static VK256 void softmax256(float *s, long ld, int rows, int n, float *inv) {
+    for (int r = 0; r < rows; r++) {
+        float *x = s + r * ld;
+        float m = -INFINITY;
+        __m256 mx = _mm256_set1_ps(-INFINITY);
+        int j = 0;
+        for (; j + 8 <= n; j += 8) mx = _mm256_max_ps(mx, _mm256_loadu_ps(x + j));
+        float lanes[8];
+        _mm256_storeu_ps(lanes, mx);
+        for (int l = 0; l < 8; l++) m = lanes[l] > m ? lanes[l] : m;
+        for (int t = j; t < n; t++) m = x[t] > m ? x[t] : m;
+        __m256 mv = _mm256_set1_ps(m), acc = _mm256_setzero_ps();
+        for (j = 0; j + 8 <= n; j += 8) {
+            __m256 e = vk_exp256(_mm256_sub_ps(_mm256_loadu_ps(x + j), mv));
+            _mm256_storeu_ps(x + j, e);
+            acc = _mm256_add_ps(acc, e);
+        }
+        _mm256_storeu_ps(lanes, acc);
+        float sum = 0;
+        for (int l = 0; l < 8; l++) sum += lanes[l];
+        if (j < n) {
+            for (int l = 0; l < 8; l++) lanes[l] = j + l < n ? x[j + l] - m : -INFINITY;
+            _mm256_storeu_ps(lanes, vk_exp256(_mm256_loadu_ps(lanes)));
+            for (int l = 0; j + l < n; l++) { x[j + l] = lanes[l]; sum += lanes[l]; }
+        }
+        inv[r] = 1.0f / sum;
+    }
+}
+#endif
+
+int vk_attention(int isa, int T, int hd, int r0, int r1, const float *q, const float *k, const float *v, long ld,
+                 float scale, float *o, long ldo, float *scratch, int pack) {
+#if defined(__x86_64__)
+    int have = vk_cpu_isa();
+    if (!((isa == VK_ISA_AVX512 && (have & VK_ISA_AVX512)) || (isa == VK_ISA_AVX2 && (have & VK_ISA_AVX2)))) return -1;
+    float *pk = scratch, *pv = pk + vk_packed_f32_count(T, hd), *s = pv + vk_packed_f32_count(hd, T);
+    float *inv = s + (size_t)STRIP * round16(T);
+    if (pack) {
+        vk_pack_f32(k, T, hd, ld, 1, pk);   // scores: q · Kᵀ, K's rows are the output columns
+        vk_pack_f32(v, hd, T, 1, ld, pv);   // output: P · V, V's columns are the output columns
+    }
+    vk_epilogue scores = {0, 0, 0, scale, VK_ACT_NONE, 0};
+    vk_epilogue out = {0, 0, inv, 1.0f, VK_ACT_NONE, 0};
+    long lds = round16(T);
+    for (int r = r0; r < r1; r += STRIP) {
+        int rows = r1 - r < STRIP ? r1 - r : STRIP;
+        vk_gemm_f32(isa, rows, T, hd, q + r * ld, ld, pk, 0, vk_panels(T), s, lds, &scores);
+        if (isa == VK_ISA_AVX512) softmax512(s, lds, rows, T, inv); else softmax256(s, lds, rows, T, inv);
+        vk_gemm_f32(isa, rows, hd, T, s, lds, pv, 0, vk_panels(hd), o + r * ldo, ldo, &out);
+    }
+    return 0;
+#else
+    (void)isa; (void)T; (void)hd; (void)r0; (void)r1; (void)q; (void)k; (void)v; (void)ld; (void)scale; (void)o;
+    (void)ldo; (void)scratch; (void)pack;
+    return -1;
+#endif
+}

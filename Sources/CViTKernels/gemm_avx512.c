@@ -1,0 +1,60 @@
+// fp32 products on AVX-512: 8 rows × up to 48 columns (24 accumulators) per micro-tile, the whole
+// inner dimension at once (a ViT's k ≤ a few thousand keeps a panel in L2), epilogue fused into the store.
+#include "vit_kernels.h"
+#if defined(__x86_64__)
+#include "math512.h"
+#include "tile512.h"
+
+static inline __attribute__((always_inline)) VK512 void tile_f32(int mr, int nv, int k, const float *a, long lda,
+                                                               const float *b, int wp, float *c, long ldc, int cols,
+                                                               const float *bias, const float *gamma, const vk_epilogue *ep, int row) {
+    __m512 acc[8][3];
+    for (int r = 0; r < 8; r++)
+        for (int j = 0; j < 3; j++) acc[r][j] = _mm512_setzero_ps();
+    for (int kk = 0; kk < k; kk++) {
+        __m512 b0 = _mm512_load_ps(b), b1 = nv > 1 ? _mm512_load_ps(b + 16) : b0, b2 = nv > 2 ? _mm512_load_ps(b + 32) : b0;
+        b += wp;
+        for (int r = 0; r < 8; r++) {
+            if (r >= mr) break;
+            __m512 x = _mm512_set1_ps(a[r * lda + kk]);
+            acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);
+            if (nv > 1) acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);
+            if (nv > 2) acc[r][2] = _mm512_fmadd_ps(x, b2, acc[r][2]);
+        }
+    }
+    vk_store_tile512(acc, mr, nv, c, ldc, cols, bias, gamma, ep, row);
+}
+
+// One out-of-line function per tile shape: each keeps its accumulators in registers, and an unoptimised
+// (debug) build keeps one tile's locals per stack frame instead of all 24 shapes' at once.
+#define TILE(MR, NV) \
+    static __attribute__((noinline)) VK512 void tile_##MR##_##NV(int k, const float *a, long lda, const float *b, int wp, float *c, long ldc, int cols, const float *bias, const float *gamma, const vk_epilogue *ep, int row) { \
+        tile_f32(MR, NV, k, a, lda, b, wp, c, ldc, cols, bias, gamma, ep, row); \
+    }
+#define TILES(MR) TILE(MR, 1) TILE(MR, 2) TILE(MR, 3)
+TILES(1) TILES(2) TILES(3) TILES(4) TILES(5) TILES(6) TILES(7) TILES(8)
+#undef TILE
+#define TILE(MR, NV) case (MR) * 4 + (NV): tile_##MR##_##NV(k, a, lda, b, wp, c, ldc, cols, bias, gamma, ep, row); break;
+
+static VK512 void tile_dispatch(int mr, int nv, int k, const float *a, long lda, const float *b, int wp, float *c,
+                                long ldc, int cols, const float *bias, const float *gamma, const vk_epilogue *ep, int row) {
+    switch (mr * 4 + nv) {
+        TILES(1) TILES(2) TILES(3) TILES(4) TILES(5) TILES(6) TILES(7) TILES(8)
+    default: break;
+    }
+}
+
+VK512 int vk_gemm_f32_avx512(int m, int n, int k, const float *a, long lda, const float *packed, int p0, int p1,
+                             float *c, long ldc, const vk_epilogue *ep) {
+    for (int p = p0; p < p1; p++) {
+        int c0 = p * VK_PANEL, cols = n - c0 < VK_PANEL ? n - c0 : VK_PANEL, wp = (cols + 15) / 16 * 16;
+        const float *b = packed + (size_t)c0 * k;
+        const float *bias = ep->bias ? ep->bias + c0 : 0, *gamma = ep->gamma ? ep->gamma + c0 : 0;
+        for (int r = 0; r < m; r += 8) {
+            int mr = m - r < 8 ? m - r : 8;
+            tile_dispatch(mr, wp / 16, k, a + r * lda, lda, b, wp, c + r * ldc + c0, ldc, cols, bias, gamma, ep, r);
+        }
+    }
+    return 0;
+}
+#endif

@@ -1,0 +1,111 @@
+// bf16 products on AVX512_BF16: VDPBF16PS adds two bf16 products per fp32 lane, so each step of the inner
+// loop covers two values of k (the weights are packed in pairs along k, A is broadcast a pair at a time).
+#include "vit_kernels.h"
+#include <string.h>
+#if defined(__x86_64__)
+#include "math512.h"
+#include "tile512.h"
+
+#define VKBF16 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx512bf16,avx2,fma")))
+
+static inline __attribute__((always_inline)) VKBF16 void tile_bf16(int mr, int nv, int k2, const uint32_t *a,
+                                                                 long lda2, const uint32_t *b, int wp, float *c,
+                                                                 long ldc, int cols, const float *bias,
+                                                                 const float *gamma, const vk_epilogue *ep, int row) {
+    __m512 acc[8][3];
+    for (int r = 0; r < 8; r++)
+        for (int j = 0; j < 3; j++) acc[r][j] = _mm512_setzero_ps();
+    for (int kk = 0; kk < k2; kk++) {
+        __m512bh b0 = (__m512bh)_mm512_load_si512(b);
+        __m512bh b1 = nv > 1 ? (__m512bh)_mm512_load_si512(b + 16) : b0;
+        __m512bh b2 = nv > 2 ? (__m512bh)_mm512_load_si512(b + 32) : b0;
+        b += wp;
+        for (int r = 0; r < 8; r++) {
+            if (r >= mr) break;
+            __m512bh x = (__m512bh)_mm512_set1_epi32((int)a[r * lda2 + kk]);
+            acc[r][0] = _mm512_dpbf16_ps(acc[r][0], x, b0);
+            if (nv > 1) acc[r][1] = _mm512_dpbf16_ps(acc[r][1], x, b1);
+            if (nv > 2) acc[r][2] = _mm512_dpbf16_ps(acc[r][2], x, b2);
+        }
+    }
+    vk_store_tile512(acc, mr, nv, c, ldc, cols, bias, gamma, ep, row);
+}
+
+// One out-of-line function per tile shape: each keeps its accumulators in registers, and an unoptimised
+// (debug) build keeps one tile's locals per stack frame instead of all 24 shapes' at once.
+#define TILE(MR, NV) \
+    static __attribute__((noinline)) VKBF16 void tile_##MR##_##NV(int k2, const uint32_t *a, long lda2, const uint32_t *b, int wp, float *c, long ldc, int cols, const float *bias, const float *gamma, const vk_epilogue *ep, int row) { \
+        tile_bf16(MR, NV, k2, a, lda2, b, wp, c, ldc, cols, bias, gamma, ep, row); \
+    }
+#define TILES(MR) TILE(MR, 1) TILE(MR, 2) TILE(MR, 3)
+TILES(1) TILES(2) TILES(3) TILES(4) TILES(5) TILES(6) TILES(7) TILES(8)
+#undef TILE
+#define TILE(MR, NV) case (MR) * 4 + (NV): tile_##MR##_##NV(k2, a, lda2, b, wp, c, ldc, cols, bias, gamma, ep, row); break;
+
+static VKBF16 void tile_dispatch(int mr, int nv, int k2, const uint32_t *a, long lda2, const uint32_t *b, int wp,
+                                 float *c, long ldc, int cols, const float *bias, const float *gamma,
+                                 const vk_epilogue *ep, int row) {
+    switch (mr * 4 + nv) {
+        TILES(1) TILES(2) TILES(3) TILES(4) TILES(5) TILES(6) TILES(7) TILES(8)
+    default: break;
+    }
+}
+
+static VKBF16 void gemm(int m, int n, int k, const uint16_t *a, long lda, const uint16_t *packed, int p0, int p1,
+                        float *c, long ldc, const vk_epilogue *ep) {
+    int k2 = (k + 1) / 2;
+    const uint32_t *a32 = (const uint32_t *)a, *b32 = (const uint32_t *)packed;
+    for (int p = p0; p < p1; p++) {
+        int c0 = p * VK_PANEL, cols = n - c0 < VK_PANEL ? n - c0 : VK_PANEL, wp = (cols + 15) / 16 * 16;
+        const uint32_t *b = b32 + (size_t)c0 * k2;
+        const float *bias = ep->bias ? ep->bias + c0 : 0, *gamma = ep->gamma ? ep->gamma + c0 : 0;
+        for (int r = 0; r < m; r += 8) {
+            int mr = m - r < 8 ? m - r : 8;
+            tile_dispatch(mr, wp / 16, k2, a32 + r * (lda / 2), lda / 2, b, wp, c + r * ldc + c0, ldc, cols, bias,
+                          gamma, ep, r);
+        }
+    }
+}
+
+static VKBF16 void to_bf16_rows(const float *x, long ldx, int rows, int k, uint16_t *y, long ldy) {
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + r * ldx;
+        uint16_t *yr = y + r * ldy;
+        int j = 0;
+        for (; j + 16 <= k; j += 16) _mm256_storeu_si256((__m256i *)(yr + j), (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(xr + j)));
+        if (j < k) {
+            __mmask16 m = (__mmask16)((1u << (k - j)) - 1);
+            _mm256_mask_storeu_epi16(yr + j, m, (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, xr + j)));
+        }
+        if (k & 1) yr[k] = 0;
+    }
+}
+#endif
+
+int vk_gemm_bf16(int m, int n, int k, const uint16_t *a, long lda, const uint16_t *packed, int p0, int p1, float *c,
+                 long ldc, const vk_epilogue *ep) {
+#if defined(__x86_64__)
+    if (!(vk_cpu_isa() & VK_ISA_AVX512_BF16) || (lda & 1)) return -1;
+    gemm(m, n, k, a, lda, packed, p0, p1, c, ldc, ep);
+    return 0;
+#else
+    return -1;
+#endif
+}
+
+void vk_to_bf16_rows(const float *x, long ldx, int rows, int k, uint16_t *y, long ldy) {
+#if defined(__x86_64__)
+    if (vk_cpu_isa() & VK_ISA_AVX512_BF16) { to_bf16_rows(x, ldx, rows, k, y, ldy); return; }
+#endif
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + r * ldx;
+        uint16_t *yr = y + r * ldy;
+        for (int j = 0; j < k; j++) {
+            uint32_t u;
+            memcpy(&u, &xr[j], 4);
+            yr[j] = (u & 0x7FFFFFFF) > 0x7F800000 ? (uint16_t)((u >> 16) | 0x40)
+                                                 : (uint16_t)((u + 0x7FFF + ((u >> 16) & 1)) >> 16);
+        }
+        if (k & 1) yr[k] = 0;
+    }
+}

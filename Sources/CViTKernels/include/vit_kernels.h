@@ -1,0 +1,78 @@
+#ifndef VITKIT_KERNELS_H
+#define VITKIT_KERNELS_H
+// ViTKit's own compute kernels for the forward pass: matrix products on weights packed once into
+// column panels, with the work around them fused into the store (bias, activation, residual), and
+// attention computed a strip of query rows at a time. Each kernel exists for AVX-512 (fp32, and
+// bf16 with AVX512_BF16 dot products) and AVX2 + FMA; the caller picks one by `vk_cpu_isa()` and
+// keeps its portable path for CPUs with neither. Nothing here allocates or starts threads.
+#include <stddef.h>
+#include <stdint.h>
+
+/// Instruction sets the kernels can use, as bits of `vk_cpu_isa()`.
+enum {
+    VK_ISA_AVX2 = 1,        ///< AVX2 + FMA (8-lane fp32 kernels)
+    VK_ISA_AVX512 = 2,      ///< AVX-512 F/BW/DQ/VL (16-lane fp32 kernels)
+    VK_ISA_AVX512_BF16 = 4  ///< AVX512_BF16 dot products (bf16 kernels)
+};
+
+/// The instruction sets this CPU and OS support (CPUID and XGETBV), as VK_ISA_* bits.
+int vk_cpu_isa(void);
+
+/// Columns per weight panel: a packed matrix is a run of panels of `VK_PANEL` output columns each (the last
+/// one narrower, rounded up to 16 with zeros).
+#define VK_PANEL 48
+
+/// Panels of an n-column product.
+static inline int vk_panels(int n) { return (n + VK_PANEL - 1) / VK_PANEL; }
+
+/// Floats a packed fp32 matrix of n output columns and inner dimension k takes.
+size_t vk_packed_f32_count(int n, int k);
+/// Packs B (element (kk, j) at b[j·col_stride + kk·k_stride]) into panels: for W[n×k] of a Linear, row-major,
+/// col_stride = k and k_stride = 1; for V[k×n] row-major with row stride ld, col_stride = 1 and k_stride = ld.
+void vk_pack_f32(const float *b, int n, int k, long col_stride, long k_stride, float *packed);
+
+/// 16-bit units a packed bf16 matrix of n output columns and inner dimension k takes (k rounded up to even).
+size_t vk_packed_bf16_count(int n, int k);
+/// Packs W[n×k] (row-major, a Linear's weight) as bfloat16 (round to nearest even) into panels of pairs along k.
+void vk_pack_bf16(const float *w, int n, int k, uint16_t *packed);
+/// Rounds `rows` rows of k floats (row stride ldx) to bfloat16 rows of stride ldy (even, ≥ k), zero-padding
+/// the odd column of an odd k.
+void vk_to_bf16_rows(const float *x, long ldx, int rows, int k, uint16_t *y, long ldy);
+
+/// Activations the store can apply after the bias.
+enum { VK_ACT_NONE = 0, VK_ACT_GELU = 1, VK_ACT_GELU_TANH = 2, VK_ACT_QUICK_GELU = 3, VK_ACT_RELU = 4 };
+
+/// What happens to each product value v before it is stored into C[r][j]:
+/// v ← alpha·v · row_scale[r] + bias[j], then the activation, then C = v, or with `residual`
+/// C += gamma[j]·v (gamma NULL means 1). NULL pointers are skipped.
+typedef struct {
+    const float *bias;
+    const float *gamma;
+    const float *row_scale;
+    float alpha;
+    int act;
+    int residual;
+} vk_epilogue;
+
+/// C[m × panels p0..<p1] = epilogue(A[m×k] · B), B packed by `vk_pack_f32` for n columns; A row-major with
+/// row stride lda, C row stride ldc (columns beyond n are never written). `isa` is VK_ISA_AVX512 or
+/// VK_ISA_AVX2. Returns 0, or -1 for an isa this build or CPU cannot run (nothing written).
+int vk_gemm_f32(int isa, int m, int n, int k, const float *a, long lda, const float *packed, int p0, int p1,
+                float *c, long ldc, const vk_epilogue *ep);
+
+/// As `vk_gemm_f32` from bf16 A (rows of stride lda, even, from `vk_to_bf16_rows`) and B packed by
+/// `vk_pack_bf16`, with fp32 accumulation (AVX512_BF16 only; -1 otherwise).
+int vk_gemm_bf16(int m, int n, int k, const uint16_t *a, long lda, const uint16_t *packed, int p0, int p1,
+                 float *c, long ldc, const vk_epilogue *ep);
+
+/// Floats of scratch one thread needs for `vk_attention` with T tokens and head width hd.
+size_t vk_attention_scratch(int T, int hd);
+
+/// Softmax attention of query rows r0..<r1 of one (image, head) against its T keys:
+/// o[r] = softmax(scale · q[r]·Kᵀ) · V, with q, k, v pointing at token 0's head slice and token rows `ld`
+/// apart, o's rows `ldo` apart. Scores live only in an 8-row strip of `scratch`; with `pack` set K and V are
+/// (re)packed into `scratch` first (pass 0 to reuse the packing of the previous call on the same head).
+/// Returns 0, or -1 for an unusable isa.
+int vk_attention(int isa, int T, int hd, int r0, int r1, const float *q, const float *k, const float *v, long ld,
+                 float scale, float *o, long ldo, float *scratch, int pack);
+#endif

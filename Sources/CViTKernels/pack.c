@@ -1,0 +1,47 @@
+#include "vit_kernels.h"
+#include <string.h>
+
+size_t vk_packed_f32_count(int n, int k) {
+    if (n <= 0 || k <= 0) return 0;
+    int last = n - (vk_panels(n) - 1) * VK_PANEL;
+    return (size_t)(vk_panels(n) - 1) * VK_PANEL * k + (size_t)((last + 15) / 16 * 16) * k;
+}
+
+void vk_pack_f32(const float *b, int n, int k, long col_stride, long k_stride, float *packed) {
+    for (int p = 0; p < vk_panels(n); p++) {
+        int c0 = p * VK_PANEL, w = n - c0 < VK_PANEL ? n - c0 : VK_PANEL, wp = (w + 15) / 16 * 16;
+        float *dst = packed + (size_t)c0 * k;
+        for (int kk = 0; kk < k; kk++) {
+            float *row = dst + (size_t)kk * wp;
+            for (int j = 0; j < w; j++) row[j] = b[(long)(c0 + j) * col_stride + (long)kk * k_stride];
+            for (int j = w; j < wp; j++) row[j] = 0;
+        }
+    }
+}
+
+static inline uint16_t bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7FFFFFFF) > 0x7F800000) return (uint16_t)((u >> 16) | 0x40);  // quiet NaN
+    return (uint16_t)((u + 0x7FFF + ((u >> 16) & 1)) >> 16);
+}
+
+size_t vk_packed_bf16_count(int n, int k) { return vk_packed_f32_count(n, (k + 1) / 2) * 2; }
+
+void vk_pack_bf16(const float *w, int n, int k, uint16_t *packed) {
+    int k2 = (k + 1) / 2;
+    for (int p = 0; p < vk_panels(n); p++) {
+        int c0 = p * VK_PANEL, wd = n - c0 < VK_PANEL ? n - c0 : VK_PANEL, wp = (wd + 15) / 16 * 16;
+        uint16_t *dst = packed + (size_t)c0 * k2 * 2;
+        for (int kp = 0; kp < k2; kp++) {
+            uint16_t *row = dst + (size_t)kp * wp * 2;
+            for (int j = 0; j < wp; j++) {
+                for (int h = 0; h < 2; h++) {
+                    int kk = 2 * kp + h;
+                    row[2 * j + h] = (j < wd && kk < k) ? bf16(w[(size_t)(c0 + j) * k + kk]) : 0;
+                }
+            }
+        }
+    }
+}
+

@@ -1,0 +1,31 @@
+// The fused store of an AVX-512 micro-tile (fp32 and bf16 products share it).
+#ifndef VK_TILE512_H
+#define VK_TILE512_H
+#include "math512.h"
+
+/// Stores acc[0..<mr][0..<nv] into C (row stride ldc) through the epilogue: `cols` (≤ 16·nv) columns are
+/// valid; `bias` and `gamma` are already offset to the tile's first column; `row` is the tile's first row
+/// (for row_scale).
+static inline __attribute__((always_inline)) VK512 void vk_store_tile512(__m512 acc[8][3], int mr, int nv, float *c,
+                                                                        long ldc, int cols, const float *bias,
+                                                                        const float *gamma, const vk_epilogue *ep,
+                                                                        int row) {
+    for (int j = 0; j < nv; j++) {
+        int valid = cols - 16 * j;
+        __mmask16 m = valid >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << valid) - 1);
+        __m512 bv = bias ? _mm512_maskz_loadu_ps(m, bias + 16 * j) : _mm512_setzero_ps();
+        __m512 gv = gamma ? _mm512_maskz_loadu_ps(m, gamma + 16 * j) : _mm512_set1_ps(1.0f);
+        for (int r = 0; r < 8; r++) {
+            if (r >= mr) break;
+            __m512 v = acc[r][j];
+            if (ep->alpha != 1.0f) v = _mm512_mul_ps(v, _mm512_set1_ps(ep->alpha));
+            if (ep->row_scale) v = _mm512_mul_ps(v, _mm512_set1_ps(ep->row_scale[row + r]));
+            v = _mm512_add_ps(v, bv);
+            if (ep->act) v = vk_act512(ep->act, v);
+            float *p = c + r * ldc + 16 * j;
+            if (ep->residual) v = _mm512_fmadd_ps(gv, v, _mm512_maskz_loadu_ps(m, p));
+            _mm512_mask_storeu_ps(p, m, v);
+        }
+    }
+}
+#endif

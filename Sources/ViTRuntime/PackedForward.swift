@@ -1,0 +1,167 @@
+import ViTModel
+internal import CViTKernels
+
+/// The transformer blocks on packed weights (`CViTKernels`): each product splits its column panels
+/// between the threads and fuses its bias, activation and residual add into the store; LayerNorm (and,
+/// for bf16, the rounding of each product's input) splits the rows; attention runs a strip of query
+/// rows at a time without writing the score matrix out.
+extension VisionTransformer {
+    /// ln = norm1(x); qkv = ln·W_qkvᵀ + b.
+    func packedAttentionInput(_ blk: WeightLayout.Block, _ t: Tokens, workspace ws: ViTWorkspace, eps: Float,
+                              par: WorkerPool) {
+        let d = dims
+        normRows(blk.norm1, t, workspace: ws, eps: eps, par: par)
+        packedLinear(blk.qkv, input: ws.ln, half: ws.half, ld: d.embed, t, into: t.qkv, epilogue: plain(blk.qkv),
+                     par: par)
+    }
+
+    /// x += ls1·(attn·W_projᵀ + b); ln = norm2(x); mlp = act(ln·W_fc1ᵀ + b); x += ls2·(mlp·W_fc2ᵀ + b).
+    func packedBlockTail(_ blk: WeightLayout.Block, _ t: Tokens, workspace ws: ViTWorkspace, eps: Float,
+                         par: WorkerPool) {
+        let d = dims
+        let bf16 = packed?.bf16 == true
+        if bf16 { roundRows(t.attn, width: d.attn, t, workspace: ws, par: par) }
+        packedLinear(blk.proj, input: t.attn, half: ws.half, ld: d.attn, t, into: t.x,
+                     epilogue: residual(blk.proj, gamma: blk.ls1), par: par)
+        normRows(blk.norm2, t, workspace: ws, eps: eps, par: par)
+        if d.activation == .swiglu {
+            packedLinear(blk.fc1, input: ws.ln, half: ws.half, ld: d.embed, t, into: t.glu, epilogue: plain(blk.fc1),
+                         par: par)
+            rowSplit(t.rows, par) { r in
+                for row in r {
+                    let g = t.glu + row * 2 * d.hidden
+                    Kernels.swiglu(gate: g, value: g + d.hidden, into: t.mlp + row * d.hidden, d.hidden)
+                }
+            }
+        } else {
+            var ep = plain(blk.fc1)
+            ep.act = Self.epilogueActivation(d.activation)
+            packedLinear(blk.fc1, input: ws.ln, half: ws.half, ld: d.embed, t, into: t.mlp, epilogue: ep, par: par)
+        }
+        if bf16 { roundRows(t.mlp, width: d.hidden, t, workspace: ws, par: par) }
+        packedLinear(blk.fc2, input: t.mlp, half: ws.half, ld: d.hidden, t, into: t.x,
+                     epilogue: residual(blk.fc2, gamma: blk.ls2), par: par)
+    }
+
+    /// Attention of the first `queries` tokens of every image (see `attention`), on the C kernels: per thread,
+    /// K and V of the current (image, head) packed once, then strips of query rows.
+    func packedAttention(batch n: Int, queries: Int, workspace ws: ViTWorkspace, par: WorkerPool) {
+        let d = dims, T = d.tokens, A = d.attn, hd = d.headDim, ld = 3 * A
+        let scale = Float(1 / Double(hd).squareRoot())
+        let pairs = n * d.heads
+        let slices = max(1, min((Parallel.chunksPerThread * threads + pairs - 1) / pairs, (queries + 7) / 8))
+        let items = pairs * slices
+        let chunks = min(items, Parallel.chunksPerThread * threads)
+        let scratch = ViTWorkspace.attentionScratch(dims)
+        let isa = kernels.code
+        par.forChunks(chunks) { c in
+            let s = ws.attentionScratch + c * scratch
+            var packedPair = -1
+            for item in Parallel.part(c, of: chunks, count: items) {
+                let pair = item / slices
+                let b = pair / d.heads, h = pair % d.heads
+                let rows = Parallel.part(item % slices, of: slices, count: queries, alignment: 8)
+                if rows.isEmpty { continue }
+                let base = ws.qkv + b * T * ld + h * hd
+                let o = ws.attn + b * queries * A + h * hd
+                _ = vk_attention(isa, Int32(T), Int32(hd), Int32(rows.lowerBound), Int32(rows.upperBound), base,
+                                 base + A, base + 2 * A, ld, scale, o, A, s, pair == packedPair ? 0 : 1)
+                packedPair = pair
+            }
+        }
+    }
+
+    // MARK: pieces
+
+    /// The epilogue activation of a fused fc1 (SwiGLU is not fused).
+    static func epilogueActivation(_ a: ViTConfig.Activation) -> Int32 {
+        switch a {
+        case .gelu: Int32(VK_ACT_GELU)
+        case .geluTanh: Int32(VK_ACT_GELU_TANH)
+        case .quickGelu: Int32(VK_ACT_QUICK_GELU)
+        case .relu: Int32(VK_ACT_RELU)
+        case .swiglu: Int32(VK_ACT_NONE)
+        }
+    }
+
+    /// y = x·Wᵀ + b.
+    private func plain(_ l: WeightLayout.Linear) -> vk_epilogue {
+        vk_epilogue(bias: l.bias, gamma: nil, row_scale: nil, alpha: 1, act: Int32(VK_ACT_NONE), residual: 0)
+    }
+
+    /// y += gamma·(x·Wᵀ + b).
+    private func residual(_ l: WeightLayout.Linear, gamma: UnsafePointer<Float>?) -> vk_epilogue {
+        vk_epilogue(bias: l.bias, gamma: gamma, row_scale: nil, alpha: 1, act: Int32(VK_ACT_NONE), residual: 1)
+    }
+
+    /// ws.ln = norm(x) for all `t.rows` rows, split by rows; for bf16 also rounded into ws.half.
+    private func normRows(_ nm: WeightLayout.Norm, _ t: Tokens, workspace ws: ViTWorkspace, eps: Float, par: WorkerPool) {
+        let D = dims.embed
+        let half = packed?.bf16 == true
+        rowSplit(t.rows, par) { r in
+            let ln = ws.ln + r.lowerBound * D
+            Kernels.layerNorm(t.x + r.lowerBound * D, ldx: D, ln, ldy: D, rows: r.count, n: D, weight: nm.weight,
+                              bias: nm.bias, eps: eps)
+            if half {
+                let ldh = (D + 1) / 2 * 2
+                vk_to_bf16_rows(ln, D, Int32(r.count), Int32(D), ws.half + r.lowerBound * ldh, ldh)
+            }
+        }
+    }
+
+    /// ws.half = bf16(x) for all `t.rows` rows of `width` floats, split by rows.
+    private func roundRows(_ x: UnsafePointer<Float>, width: Int, _ t: Tokens, workspace ws: ViTWorkspace,
+                           par: WorkerPool) {
+        let ldh = (width + 1) / 2 * 2
+        rowSplit(t.rows, par) { r in
+            vk_to_bf16_rows(x + r.lowerBound * width, width, Int32(r.count), Int32(width), ws.half + r.lowerBound * ldh,
+                            ldh)
+        }
+    }
+
+    /// y (row stride l.outDim) = epilogue(input · Wᵀ) for all `t.rows` rows, the column panels split between the
+    /// threads; `input` rows are `ld` floats (fp32 products) or `half`'s rows of ld rounded up to even (bf16).
+    private func packedLinear(_ l: WeightLayout.Linear, input: UnsafePointer<Float>, half: UnsafePointer<UInt16>,
+                              ld: Int, _ t: Tokens, into y: UnsafeMutablePointer<Float>, epilogue: vk_epilogue,
+                              par: WorkerPool) {
+        guard let m = packed?[l] else { return }
+        let chunks = min(Parallel.chunksPerThread * threads, m.panels)
+        let isa = kernels.code
+        withUnsafePointer(to: epilogue) { ep in
+            par.forChunks(chunks) { c in
+                let p = Parallel.part(c, of: chunks, count: m.panels)
+                if m.half {
+                    _ = vk_gemm_bf16(Int32(t.rows), Int32(m.n), Int32(m.k), half, (ld + 1) / 2 * 2,
+                                     m.base.assumingMemoryBound(to: UInt16.self), Int32(p.lowerBound),
+                                     Int32(p.upperBound), y, m.n, ep)
+                } else {
+                    _ = vk_gemm_f32(isa, Int32(t.rows), Int32(m.n), Int32(m.k), input, ld,
+                                    m.base.assumingMemoryBound(to: Float.self), Int32(p.lowerBound),
+                                    Int32(p.upperBound), y, m.n, ep)
+                }
+            }
+        }
+    }
+
+    /// Runs `body` on ranges of 0..<rows, `chunksPerThread` per thread.
+    private func rowSplit(_ rows: Int, _ par: WorkerPool, _ body: (Range<Int>) -> Void) {
+        let chunks = min(Parallel.chunksPerThread * threads, rows)
+        par.forChunks(chunks) { c in body(Parallel.part(c, of: chunks, count: rows)) }
+    }
+}
+
+extension VisionTransformer {
+    /// embed[rows] = patches[rows]·W_patchᵀ + b on the calling thread, packed when the model is.
+    func patchLinear(_ patches: UnsafePointer<Float>, rows: Int, into e: UnsafeMutablePointer<Float>) {
+        let l = weights.layout.patchProj
+        guard rows > 0 else { return }
+        if let m = packed?[l] {
+            var ep = vk_epilogue(bias: l.bias, gamma: nil, row_scale: nil, alpha: 1, act: Int32(VK_ACT_NONE),
+                                 residual: 0)
+            _ = vk_gemm_f32(kernels.code, Int32(rows), Int32(m.n), Int32(m.k), patches, m.k,
+                            m.base.assumingMemoryBound(to: Float.self), 0, Int32(m.panels), e, m.n, &ep)
+        } else {
+            linear(l, patches, rows: rows, columns: 0..<l.outDim, into: e)
+        }
+    }
+}
