@@ -152,6 +152,7 @@ public final class AtomicFile {
     ///   the file holds part of the data: the caller must give it up (the temporary file is removed on deinit).
     public func append(count: Int, from read: (_ offset: Int, _ destination: UnsafeMutableRawBufferPointer) throws -> Void,
                        observing observe: (UnsafeRawBufferPointer) -> Void = { _ in }) throws {
+        guard count > 0 else { return }
         let size = AtomicFile.copyBufferSize
         let buffers = copyBuffers ?? UnsafeMutableRawBufferPointer.allocate(byteCount: 2 * size, alignment: 4096)
         copyBuffers = buffers

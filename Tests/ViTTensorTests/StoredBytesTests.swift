@@ -50,7 +50,7 @@ struct StoredBytesTests {
         #expect(throws: TensorError.io(path: path, message: "the file ended early (it shrank while open)")) { try read(s, 0, 16) }
     }
 
-    @Test("append(count:from:observing:) writes what read gives, piece by piece, each observed once in order")
+    @Test("append(count:from:observing:) writes what read gives, piece by piece, each observed once in order; 0 bytes is nothing")
     func append() throws {
         let (d, _) = countingFile(0)
         defer { try? FileManager.default.removeItem(atPath: d) }
@@ -62,6 +62,7 @@ struct StoredBytesTests {
         try f.append(count: n, from: { offset, destination in
             destination.copyBytes(from: data[offset..<(offset + destination.count)])
         }, observing: { observed += $0; pieces += 1 })
+        try f.append(count: 0, from: { _, _ in Issue.record("nothing to read") })
         try f.commit()
         #expect(pieces == 3)
         #expect(observed == data)
