@@ -46,13 +46,18 @@ static VK512 void tile_dispatch(int mr, int nv, int k, const float *a, long lda,
 
 VK512 int vk_gemm_f32_avx512(int m, int n, int k, const float *a, long lda, const float *packed, int p0, int p1,
                              float *c, long ldc, const vk_epilogue *ep) {
-    for (int p = p0; p < p1; p++) {
-        int c0 = p * VK_PANEL, cols = n - c0 < VK_PANEL ? n - c0 : VK_PANEL, wp = (cols + 15) / 16 * 16;
-        const float *b = packed + (size_t)c0 * k;
-        const float *bias = ep->bias ? ep->bias + c0 : 0, *gamma = ep->gamma ? ep->gamma + c0 : 0;
-        for (int r = 0; r < m; r += 8) {
-            int mr = m - r < 8 ? m - r : 8;
-            tile_dispatch(mr, wp / 16, k, a + r * lda, lda, b, wp, c + r * ldc + c0, ldc, cols, bias, gamma, ep, r);
+    // Rows in blocks whose slice of A (mc × k) stays in L2 while every panel passes over it.
+    int mc = vk_row_block(k, sizeof(float));
+    for (int r0 = 0; r0 < m; r0 += mc) {
+        int r1 = m - r0 < mc ? m : r0 + mc;
+        for (int p = p0; p < p1; p++) {
+            int c0 = p * VK_PANEL, cols = n - c0 < VK_PANEL ? n - c0 : VK_PANEL, wp = (cols + 15) / 16 * 16;
+            const float *b = packed + (size_t)c0 * k;
+            const float *bias = ep->bias ? ep->bias + c0 : 0, *gamma = ep->gamma ? ep->gamma + c0 : 0;
+            for (int r = r0; r < r1; r += 8) {
+                int mr = r1 - r < 8 ? r1 - r : 8;
+                tile_dispatch(mr, wp / 16, k, a + r * lda, lda, b, wp, c + r * ldc + c0, ldc, cols, bias, gamma, ep, r);
+            }
         }
     }
     return 0;

@@ -55,14 +55,18 @@ static VKBF16 void gemm(int m, int n, int k, const uint16_t *a, long lda, const 
                         float *c, long ldc, const vk_epilogue *ep) {
     int k2 = (k + 1) / 2;
     const uint32_t *a32 = (const uint32_t *)a, *b32 = (const uint32_t *)packed;
-    for (int p = p0; p < p1; p++) {
-        int c0 = p * VK_PANEL, cols = n - c0 < VK_PANEL ? n - c0 : VK_PANEL, wp = (cols + 15) / 16 * 16;
-        const uint32_t *b = b32 + (size_t)c0 * k2;
-        const float *bias = ep->bias ? ep->bias + c0 : 0, *gamma = ep->gamma ? ep->gamma + c0 : 0;
-        for (int r = 0; r < m; r += 8) {
-            int mr = m - r < 8 ? m - r : 8;
-            tile_dispatch(mr, wp / 16, k2, a32 + r * (lda / 2), lda / 2, b, wp, c + r * ldc + c0, ldc, cols, bias,
-                          gamma, ep, r);
+    int mc = vk_row_block(k2, 4);  // rows whose slice of A stays in L2 while every panel passes over it
+    for (int r0 = 0; r0 < m; r0 += mc) {
+        int r1 = m - r0 < mc ? m : r0 + mc;
+        for (int p = p0; p < p1; p++) {
+            int c0 = p * VK_PANEL, cols = n - c0 < VK_PANEL ? n - c0 : VK_PANEL, wp = (cols + 15) / 16 * 16;
+            const uint32_t *b = b32 + (size_t)c0 * k2;
+            const float *bias = ep->bias ? ep->bias + c0 : 0, *gamma = ep->gamma ? ep->gamma + c0 : 0;
+            for (int r = r0; r < r1; r += 8) {
+                int mr = r1 - r < 8 ? r1 - r : 8;
+                tile_dispatch(mr, wp / 16, k2, a32 + r * (lda / 2), lda / 2, b, wp, c + r * ldc + c0, ldc, cols,
+                              bias, gamma, ep, r);
+            }
         }
     }
 }

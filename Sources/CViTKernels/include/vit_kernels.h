@@ -22,6 +22,16 @@ int vk_cpu_isa(void);
 /// one narrower, rounded up to 16 with zeros).
 #define VK_PANEL 48
 
+/// Rows of A the products take per pass over their panels: as many (a multiple of 8) as keep mc × k
+/// elements of `elem` bytes within VK_ROW_BLOCK_BYTES (in L2 beside a panel), at least 8.
+#ifndef VK_ROW_BLOCK_BYTES
+#define VK_ROW_BLOCK_BYTES (640 * 1024)
+#endif
+static inline int vk_row_block(int k, int elem) {
+    int mc = (int)(VK_ROW_BLOCK_BYTES / ((long)k * elem)) / 8 * 8;
+    return mc < 8 ? 8 : mc;
+}
+
 /// Panels of an n-column product.
 static inline int vk_panels(int n) { return (n + VK_PANEL - 1) / VK_PANEL; }
 
