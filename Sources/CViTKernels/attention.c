@@ -10,6 +10,14 @@
 
 #define STRIP 8
 
+#if defined(__x86_64__)
+int vk_gemm_f32_avx512_plain(int m, int n, int k, const float *a, long lda, const float *b, long ldb, float *c,
+                             long ldc, const vk_epilogue *ep);
+#endif
+
+/// Whether P·V reads V in place (AVX-512, a head width of whole vectors) instead of packing it.
+static int v_in_place(int isa, int hd) { return isa == VK_ISA_AVX512 && hd % 16 == 0; }
+
 static int round16(int n) { return (n + 15) / 16 * 16; }
 
 size_t vk_attention_scratch(int T, int hd) {
@@ -17,6 +25,22 @@ size_t vk_attention_scratch(int T, int hd) {
 }
 
 #if defined(__x86_64__)
+/// e^x for x ≤ 0 (softmax arguments after subtracting the row maximum): VectorMath's reduction and
+/// polynomial, with 2^n applied by VSCALEFPS, which also takes n < −126 smoothly to 0 (no clamp needed).
+static inline __attribute__((always_inline)) VK512 __m512 exp_nonpositive512(__m512 x) {
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, S512(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, S512(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, S512(-2.12194440e-4f), r);
+    __m512 p = S512(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, S512(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, S512(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, S512(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, S512(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, S512(5.0000001201e-1f));
+    __m512 y = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), S512(1.0f));
+    return _mm512_scalef_ps(y, n);
+}
+
 /// e^(x − max) of each of `rows` rows of n values in place; 1/Σ of each row into inv.
 static VK512 void softmax512(float *s, long ld, int rows, int n, float *inv) {
     for (int r = 0; r < rows; r++) {
@@ -28,12 +52,12 @@ static VK512 void softmax512(float *s, long ld, int rows, int n, float *inv) {
         if (j < n) mx = _mm512_mask_max_ps(mx, tail, mx, _mm512_maskz_loadu_ps(tail, x + j));
         __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mx)), acc = _mm512_setzero_ps();
         for (j = 0; j + 16 <= n; j += 16) {
-            __m512 e = vk_exp512(_mm512_sub_ps(_mm512_loadu_ps(x + j), m));
+            __m512 e = exp_nonpositive512(_mm512_sub_ps(_mm512_loadu_ps(x + j), m));
             _mm512_storeu_ps(x + j, e);
             acc = _mm512_add_ps(acc, e);
         }
         if (j < n) {
-            __m512 e = _mm512_maskz_mov_ps(tail, vk_exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, x + j), m)));
+            __m512 e = _mm512_maskz_mov_ps(tail, exp_nonpositive512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, x + j), m)));
             _mm512_mask_storeu_ps(x + j, tail, e);
             acc = _mm512_add_ps(acc, e);
         }
@@ -78,9 +102,10 @@ int vk_attention(int isa, int T, int hd, int r0, int r1, const float *q, const f
     if (!((isa == VK_ISA_AVX512 && (have & VK_ISA_AVX512)) || (isa == VK_ISA_AVX2 && (have & VK_ISA_AVX2)))) return -1;
     float *pk = scratch, *pv = pk + vk_packed_f32_count(T, hd), *s = pv + vk_packed_f32_count(hd, T);
     float *inv = s + (size_t)STRIP * round16(T);
+    int direct = v_in_place(isa, hd);
     if (pack) {
-        vk_pack_f32(k, T, hd, ld, 1, pk);   // scores: q · Kᵀ, K's rows are the output columns
-        vk_pack_f32(v, hd, T, 1, ld, pv);   // output: P · V, V's columns are the output columns
+        vk_pack_f32(k, T, hd, ld, 1, pk);               // scores: q · Kᵀ, K's rows are the output columns
+        if (!direct) vk_pack_f32(v, hd, T, 1, ld, pv);  // output: P · V, V's columns are the output columns
     }
     vk_epilogue scores = {0, 0, 0, scale, VK_ACT_NONE, 0};
     vk_epilogue out = {0, 0, inv, 1.0f, VK_ACT_NONE, 0};
@@ -89,7 +114,8 @@ int vk_attention(int isa, int T, int hd, int r0, int r1, const float *q, const f
         int rows = r1 - r < STRIP ? r1 - r : STRIP;
         vk_gemm_f32(isa, rows, T, hd, q + r * ld, ld, pk, 0, vk_panels(T), s, lds, &scores);
         if (isa == VK_ISA_AVX512) softmax512(s, lds, rows, T, inv); else softmax256(s, lds, rows, T, inv);
-        vk_gemm_f32(isa, rows, hd, T, s, lds, pv, 0, vk_panels(hd), o + r * ldo, ldo, &out);
+        if (direct) vk_gemm_f32_avx512_plain(rows, hd, T, s, lds, v, ld, o + r * ldo, ldo, &out);
+        else vk_gemm_f32(isa, rows, hd, T, s, lds, pv, 0, vk_panels(hd), o + r * ldo, ldo, &out);
     }
     return 0;
 #else
