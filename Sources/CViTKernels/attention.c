@@ -29,22 +29,6 @@ size_t vk_attention_scratch(int T, int hd) {
 }
 
 #if defined(__x86_64__)
-/// e^x for x ≤ 0 (softmax arguments after subtracting the row maximum): VectorMath's reduction and
-/// polynomial, with 2^n applied by VSCALEFPS, which also takes n < −126 smoothly to 0 (no clamp needed).
-static inline __attribute__((always_inline)) VK512 __m512 exp_nonpositive512(__m512 x) {
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, S512(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, S512(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, S512(-2.12194440e-4f), r);
-    __m512 p = S512(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, S512(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, S512(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, S512(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, S512(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, S512(5.0000001201e-1f));
-    __m512 y = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), S512(1.0f));
-    return _mm512_scalef_ps(y, n);
-}
-
 /// e^(x − max) of each of `rows` rows of n values in place; 1/Σ of each row into inv.
 static VK512 void softmax512(float *s, long ld, int rows, int n, float *inv) {
     for (int r = 0; r < rows; r++) {
@@ -56,12 +40,12 @@ static VK512 void softmax512(float *s, long ld, int rows, int n, float *inv) {
         if (j < n) mx = _mm512_mask_max_ps(mx, tail, mx, _mm512_maskz_loadu_ps(tail, x + j));
         __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mx)), acc = _mm512_setzero_ps();
         for (j = 0; j + 16 <= n; j += 16) {
-            __m512 e = exp_nonpositive512(_mm512_sub_ps(_mm512_loadu_ps(x + j), m));
+            __m512 e = vk_exp512(_mm512_sub_ps(_mm512_loadu_ps(x + j), m));
             _mm512_storeu_ps(x + j, e);
             acc = _mm512_add_ps(acc, e);
         }
         if (j < n) {
-            __m512 e = _mm512_maskz_mov_ps(tail, exp_nonpositive512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, x + j), m)));
+            __m512 e = _mm512_maskz_mov_ps(tail, vk_exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, x + j), m)));
             _mm512_mask_storeu_ps(x + j, tail, e);
             acc = _mm512_add_ps(acc, e);
         }
