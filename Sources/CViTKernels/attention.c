@@ -10,10 +10,22 @@
 
 #define STRIP 8
 
+#if defined(__x86_64__)
+int vk_gemm_f32_avx512_plain(int m, int n, int k, const float *a, long lda, const float *b, long ldb, float *c,
+                             long ldc, const vk_epilogue *ep);
+#endif
+
+/// Whether P·V reads V in place (AVX-512, a head width of whole vectors) instead of packing it.
+static int v_in_place(int isa, int hd) { return isa == VK_ISA_AVX512 && hd % 16 == 0; }
+
 static int round16(int n) { return (n + 15) / 16 * 16; }
 
 size_t vk_attention_scratch(int T, int hd) {
-    return vk_packed_f32_count(T, hd) + vk_packed_f32_count(hd, T) + (size_t)STRIP * round16(T) + 16;
+    size_t f32 = vk_packed_f32_count(T, hd) + vk_packed_f32_count(hd, T) + (size_t)STRIP * round16(T) + 16;
+    // bf16: packed K and V (16-bit), the fp32 score strip, the bf16 strips of P and q (rounded up to 16 floats).
+    size_t bf = (vk_packed_bf16_count(T, hd) + vk_packed_bf16_count(hd, T)) / 2 + (size_t)STRIP * round16(T)
+        + (size_t)STRIP * round16((T + 1) / 2) + (size_t)STRIP * round16((hd + 1) / 2) + 16;
+    return f32 > bf ? f32 : bf;
 }
 
 #if defined(__x86_64__)
@@ -78,9 +90,10 @@ int vk_attention(int isa, int T, int hd, int r0, int r1, const float *q, const f
     if (!((isa == VK_ISA_AVX512 && (have & VK_ISA_AVX512)) || (isa == VK_ISA_AVX2 && (have & VK_ISA_AVX2)))) return -1;
     float *pk = scratch, *pv = pk + vk_packed_f32_count(T, hd), *s = pv + vk_packed_f32_count(hd, T);
     float *inv = s + (size_t)STRIP * round16(T);
+    int direct = v_in_place(isa, hd);
     if (pack) {
-        vk_pack_f32(k, T, hd, ld, 1, pk);   // scores: q · Kᵀ, K's rows are the output columns
-        vk_pack_f32(v, hd, T, 1, ld, pv);   // output: P · V, V's columns are the output columns
+        vk_pack_f32(k, T, hd, ld, 1, pk);               // scores: q · Kᵀ, K's rows are the output columns
+        if (!direct) vk_pack_f32(v, hd, T, 1, ld, pv);  // output: P · V, V's columns are the output columns
     }
     vk_epilogue scores = {0, 0, 0, scale, VK_ACT_NONE, 0};
     vk_epilogue out = {0, 0, inv, 1.0f, VK_ACT_NONE, 0};
@@ -89,12 +102,44 @@ int vk_attention(int isa, int T, int hd, int r0, int r1, const float *q, const f
         int rows = r1 - r < STRIP ? r1 - r : STRIP;
         vk_gemm_f32(isa, rows, T, hd, q + r * ld, ld, pk, 0, vk_panels(T), s, lds, &scores);
         if (isa == VK_ISA_AVX512) softmax512(s, lds, rows, T, inv); else softmax256(s, lds, rows, T, inv);
-        vk_gemm_f32(isa, rows, hd, T, s, lds, pv, 0, vk_panels(hd), o + r * ldo, ldo, &out);
+        if (direct) vk_gemm_f32_avx512_plain(rows, hd, T, s, lds, v, ld, o + r * ldo, ldo, &out);
+        else vk_gemm_f32(isa, rows, hd, T, s, lds, pv, 0, vk_panels(hd), o + r * ldo, ldo, &out);
     }
     return 0;
 #else
     (void)isa; (void)T; (void)hd; (void)r0; (void)r1; (void)q; (void)k; (void)v; (void)ld; (void)scale; (void)o;
     (void)ldo; (void)scratch; (void)pack;
+    return -1;
+#endif
+}
+
+int vk_attention_bf16(int T, int hd, int r0, int r1, const float *q, const float *k, const float *v, long ld,
+                      float scale, float *o, long ldo, float *scratch, int pack) {
+#if defined(__x86_64__)
+    if (!(vk_cpu_isa() & VK_ISA_AVX512_BF16)) return -1;
+    uint16_t *pk = (uint16_t *)scratch, *pv = pk + vk_packed_bf16_count(T, hd);
+    float *s = scratch + (vk_packed_bf16_count(T, hd) + vk_packed_bf16_count(hd, T)) / 2;
+    float *inv = s + (size_t)STRIP * round16(T);
+    uint16_t *ph = (uint16_t *)(inv + 16), *qh = ph + (size_t)STRIP * round16((T + 1) / 2) * 2;
+    long ldp = (T + 1) / 2 * 2, ldq = (hd + 1) / 2 * 2, lds = round16(T);
+    if (pack) {
+        vk_pack_bf16_strided(k, T, hd, ld, 1, pk);  // scores: q · Kᵀ, pairs along the head width
+        vk_pack_bf16_strided(v, hd, T, 1, ld, pv);  // output: P · V, pairs along the tokens
+    }
+    vk_epilogue scores = {0, 0, 0, scale, VK_ACT_NONE, 0};
+    vk_epilogue out = {0, 0, inv, 1.0f, VK_ACT_NONE, 0};
+    for (int r = r0; r < r1; r += STRIP) {
+        int rows = r1 - r < STRIP ? r1 - r : STRIP;
+        vk_to_bf16_rows(q + r * ld, ld, rows, hd, qh, ldq);
+        vk_gemm_bf16(rows, T, hd, qh, ldq, pk, 0, vk_panels(T), s, lds, &scores);
+        softmax512(s, lds, rows, T, inv);
+        vk_to_bf16_rows(s, lds, rows, T, ph, ldp);
+        vk_gemm_bf16(rows, hd, T, ph, ldp, pv, 0, vk_panels(hd), o + r * ldo, ldo, &out);
+    }
+    return 0;
+#else
+    (void)T; (void)hd; (void)r0; (void)r1; (void)q; (void)k; (void)v; (void)ld; (void)scale; (void)o; (void)ldo;
+    (void)scratch; (void)pack;
     return -1;
 #endif
 }

@@ -12,8 +12,8 @@ static inline __attribute__((always_inline)) VK512 void tile_f32(int mr, int nv,
     for (int r = 0; r < 8; r++)
         for (int j = 0; j < 3; j++) acc[r][j] = _mm512_setzero_ps();
     for (int kk = 0; kk < k; kk++) {
-        __m512 b0 = _mm512_load_ps(b), b1 = nv > 1 ? _mm512_load_ps(b + 16) : b0, b2 = nv > 2 ? _mm512_load_ps(b + 32) : b0;
-        b += wp;
+        __m512 b0 = _mm512_loadu_ps(b), b1 = nv > 1 ? _mm512_loadu_ps(b + 16) : b0, b2 = nv > 2 ? _mm512_loadu_ps(b + 32) : b0;
+        b += wp;  // B's row stride: a packed panel's width, or a plain matrix's leading dimension
         for (int r = 0; r < 8; r++) {
             if (r >= mr) break;
             __m512 x = _mm512_set1_ps(a[r * lda + kk]);
@@ -46,14 +46,35 @@ static VK512 void tile_dispatch(int mr, int nv, int k, const float *a, long lda,
 
 VK512 int vk_gemm_f32_avx512(int m, int n, int k, const float *a, long lda, const float *packed, int p0, int p1,
                              float *c, long ldc, const vk_epilogue *ep) {
-    for (int p = p0; p < p1; p++) {
-        int c0 = p * VK_PANEL, cols = n - c0 < VK_PANEL ? n - c0 : VK_PANEL, wp = (cols + 15) / 16 * 16;
-        const float *b = packed + (size_t)c0 * k;
+    // Rows in blocks whose slice of A (mc × k) stays in L2 while every panel passes over it.
+    int mc = vk_row_block(k, sizeof(float));
+    for (int r0 = 0; r0 < m; r0 += mc) {
+        int r1 = m - r0 < mc ? m : r0 + mc;
+        for (int p = p0; p < p1; p++) {
+            int c0 = p * VK_PANEL, cols = n - c0 < VK_PANEL ? n - c0 : VK_PANEL, wp = (cols + 15) / 16 * 16;
+            const float *b = packed + (size_t)c0 * k;
+            const float *bias = ep->bias ? ep->bias + c0 : 0, *gamma = ep->gamma ? ep->gamma + c0 : 0;
+            for (int r = r0; r < r1; r += 8) {
+                int mr = r1 - r < 8 ? r1 - r : 8;
+                tile_dispatch(mr, wp / 16, k, a + r * lda, lda, b, wp, c + r * ldc + c0, ldc, cols, bias, gamma, ep, r);
+            }
+        }
+    }
+    return 0;
+}
+
+VK512 int vk_gemm_f32_avx512_plain(int m, int n, int k, const float *a, long lda, const float *b, long ldb, float *c,
+                                   long ldc, const vk_epilogue *ep) {
+    if (n % 16 || ldb > 0x7FFFFFFF) return -1;
+    for (int c0 = 0; c0 < n;) {
+        int left = n - c0, cols = left == 64 || left == 32 ? 32 : left >= 48 ? 48 : 16;
         const float *bias = ep->bias ? ep->bias + c0 : 0, *gamma = ep->gamma ? ep->gamma + c0 : 0;
         for (int r = 0; r < m; r += 8) {
             int mr = m - r < 8 ? m - r : 8;
-            tile_dispatch(mr, wp / 16, k, a + r * lda, lda, b, wp, c + r * ldc + c0, ldc, cols, bias, gamma, ep, r);
+            tile_dispatch(mr, cols / 16, k, a + r * lda, lda, b + c0, (int)ldb, c + r * ldc + c0, ldc, cols, bias, gamma,
+                          ep, r);
         }
+        c0 += cols;
     }
     return 0;
 }

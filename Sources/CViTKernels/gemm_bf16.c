@@ -55,14 +55,71 @@ static VKBF16 void gemm(int m, int n, int k, const uint16_t *a, long lda, const 
                         float *c, long ldc, const vk_epilogue *ep) {
     int k2 = (k + 1) / 2;
     const uint32_t *a32 = (const uint32_t *)a, *b32 = (const uint32_t *)packed;
-    for (int p = p0; p < p1; p++) {
-        int c0 = p * VK_PANEL, cols = n - c0 < VK_PANEL ? n - c0 : VK_PANEL, wp = (cols + 15) / 16 * 16;
-        const uint32_t *b = b32 + (size_t)c0 * k2;
-        const float *bias = ep->bias ? ep->bias + c0 : 0, *gamma = ep->gamma ? ep->gamma + c0 : 0;
-        for (int r = 0; r < m; r += 8) {
-            int mr = m - r < 8 ? m - r : 8;
-            tile_dispatch(mr, wp / 16, k2, a32 + r * (lda / 2), lda / 2, b, wp, c + r * ldc + c0, ldc, cols, bias,
-                          gamma, ep, r);
+    int mc = vk_row_block(k2, 4);  // rows whose slice of A stays in L2 while every panel passes over it
+    for (int r0 = 0; r0 < m; r0 += mc) {
+        int r1 = m - r0 < mc ? m : r0 + mc;
+        for (int p = p0; p < p1; p++) {
+            int c0 = p * VK_PANEL, cols = n - c0 < VK_PANEL ? n - c0 : VK_PANEL, wp = (cols + 15) / 16 * 16;
+            const uint32_t *b = b32 + (size_t)c0 * k2;
+            const float *bias = ep->bias ? ep->bias + c0 : 0, *gamma = ep->gamma ? ep->gamma + c0 : 0;
+            for (int r = r0; r < r1; r += 8) {
+                int mr = r1 - r < 8 ? r1 - r : 8;
+                tile_dispatch(mr, wp / 16, k2, a32 + r * (lda / 2), lda / 2, b, wp, c + r * ldc + c0, ldc, cols,
+                              bias, gamma, ep, r);
+            }
+        }
+    }
+}
+
+/// vk_pack_bf16_strided for B whose pairs along k are adjacent floats (k_stride 1: a Linear's weight, or K's
+/// rows in attention): each column's k values are rounded 16 at a time, then stored a pair (32 bits) per row.
+static VKBF16 void pack_pairs_adjacent(const float *b, int n, int k, long col_stride, uint16_t *packed) {
+    int k2 = (k + 1) / 2;
+    uint32_t tmp[256];
+    for (int p = 0; p < vk_panels(n); p++) {
+        int c0 = p * VK_PANEL, wd = n - c0 < VK_PANEL ? n - c0 : VK_PANEL, wp = (wd + 15) / 16 * 16;
+        uint32_t *dst = (uint32_t *)(packed + (size_t)c0 * k2 * 2);
+        for (int j = 0; j < wp; j++) {
+            const float *src = b + (long)(c0 + j) * col_stride;
+            for (int k0 = 0; k0 < k; k0 += 512) {  // 256 pairs at a time
+                int kn = k - k0 < 512 ? k - k0 : 512, pn = (kn + 1) / 2;
+                if (j < wd) {
+                    uint16_t *t16 = (uint16_t *)tmp;
+                    int i = 0;
+                    for (; i + 16 <= kn; i += 16)
+                        _mm256_storeu_si256((__m256i *)(t16 + i), (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(src + k0 + i)));
+                    if (i < kn) {
+                        __mmask16 m = (__mmask16)((1u << (kn - i)) - 1);
+                        _mm256_mask_storeu_epi16(t16 + i, m, (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, src + k0 + i)));
+                    }
+                    if (kn & 1) t16[kn] = 0;
+                } else {
+                    for (int i = 0; i < pn; i++) tmp[i] = 0;
+                }
+                for (int i = 0; i < pn; i++) dst[(size_t)(k0 / 2 + i) * wp + j] = tmp[i];
+            }
+        }
+    }
+}
+
+/// vk_pack_bf16_strided for B whose columns are adjacent floats (col_stride 1: V's rows in attention): two
+/// rows of k are rounded 16 columns at a time and interleaved into pairs.
+static VKBF16 void pack_pairs_across_rows(const float *b, int n, int k, long k_stride, uint16_t *packed) {
+    int k2 = (k + 1) / 2;
+    for (int p = 0; p < vk_panels(n); p++) {
+        int c0 = p * VK_PANEL, wd = n - c0 < VK_PANEL ? n - c0 : VK_PANEL, wp = (wd + 15) / 16 * 16;
+        uint32_t *dst = (uint32_t *)(packed + (size_t)c0 * k2 * 2);
+        for (int kp = 0; kp < k2; kp++) {
+            const float *r0 = b + (long)(2 * kp) * k_stride + c0, *r1 = r0 + k_stride;
+            int second = 2 * kp + 1 < k;
+            for (int j = 0; j < wp; j += 16) {
+                int valid = wd - j;
+                __mmask16 m = valid >= 16 ? (__mmask16)0xFFFF : valid > 0 ? (__mmask16)((1u << valid) - 1) : 0;
+                __m512i lo = _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, r0 + j)));
+                __m512i hi = second ? _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, r1 + j)))
+                                    : _mm512_setzero_si512();
+                _mm512_storeu_si512(dst + (size_t)kp * wp + j, _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)));
+            }
         }
     }
 }
@@ -91,6 +148,16 @@ int vk_gemm_bf16(int m, int n, int k, const uint16_t *a, long lda, const uint16_
 #else
     return -1;
 #endif
+}
+
+int vk_pack_bf16_fast(const float *b, int n, int k, long col_stride, long k_stride, uint16_t *packed) {
+#if defined(__x86_64__)
+    if (!(vk_cpu_isa() & VK_ISA_AVX512_BF16)) return -1;
+    if (k_stride == 1) { pack_pairs_adjacent(b, n, k, col_stride, packed); return 0; }
+    if (col_stride == 1) { pack_pairs_across_rows(b, n, k, k_stride, packed); return 0; }
+#endif
+    (void)b; (void)n; (void)k; (void)col_stride; (void)k_stride; (void)packed;
+    return -1;
 }
 
 void vk_to_bf16_rows(const float *x, long ldx, int rows, int k, uint16_t *y, long ldy) {

@@ -8,8 +8,9 @@
 #define VK512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")))
 #define S512(x) _mm512_set1_ps(x)
 
+/// e^x lane-wise: x = n·ln2 + r (Cody–Waite), the Cephes expf polynomial in r, then 2^n by VSCALEFPS, which
+/// takes results past the Float32 range to 0 or +∞ by itself (no clamp).
 static inline __attribute__((always_inline)) VK512 __m512 vk_exp512(__m512 x) {
-    x = _mm512_min_ps(_mm512_max_ps(x, S512(-87.33654f)), S512(88.37626f));
     __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, S512(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 r = _mm512_fnmadd_ps(n, S512(0.693359375f), x);
     r = _mm512_fnmadd_ps(n, S512(-2.12194440e-4f), r);
@@ -20,11 +21,7 @@ static inline __attribute__((always_inline)) VK512 __m512 vk_exp512(__m512 x) {
     p = _mm512_fmadd_ps(p, r, S512(1.6666665459e-1f));
     p = _mm512_fmadd_ps(p, r, S512(5.0000001201e-1f));
     __m512 y = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), S512(1.0f));
-    // 2^n in two halves so n = 128 or -126 at the clamp limits stays finite and normal.
-    __m512i ni = _mm512_cvtps_epi32(n), half = _mm512_srai_epi32(ni, 1);
-    __m512 s1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(half, _mm512_set1_epi32(127)), 23));
-    __m512 s2 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_sub_epi32(ni, half), _mm512_set1_epi32(127)), 23));
-    return _mm512_mul_ps(_mm512_mul_ps(y, s1), s2);
+    return _mm512_scalef_ps(y, n);
 }
 
 static inline __attribute__((always_inline)) VK512 __m512 vk_erf512(__m512 z) {

@@ -28,7 +28,12 @@ static inline uint16_t bf16(float f) {
 
 size_t vk_packed_bf16_count(int n, int k) { return vk_packed_f32_count(n, (k + 1) / 2) * 2; }
 
-void vk_pack_bf16(const float *w, int n, int k, uint16_t *packed) {
+void vk_pack_bf16(const float *w, int n, int k, uint16_t *packed) { vk_pack_bf16_strided(w, n, k, k, 1, packed); }
+
+int vk_pack_bf16_fast(const float *b, int n, int k, long col_stride, long k_stride, uint16_t *packed);
+
+void vk_pack_bf16_strided(const float *b, int n, int k, long col_stride, long k_stride, uint16_t *packed) {
+    if (vk_pack_bf16_fast(b, n, k, col_stride, k_stride, packed) == 0) return;
     int k2 = (k + 1) / 2;
     for (int p = 0; p < vk_panels(n); p++) {
         int c0 = p * VK_PANEL, wd = n - c0 < VK_PANEL ? n - c0 : VK_PANEL, wp = (wd + 15) / 16 * 16;
@@ -38,10 +43,9 @@ void vk_pack_bf16(const float *w, int n, int k, uint16_t *packed) {
             for (int j = 0; j < wp; j++) {
                 for (int h = 0; h < 2; h++) {
                     int kk = 2 * kp + h;
-                    row[2 * j + h] = (j < wd && kk < k) ? bf16(w[(size_t)(c0 + j) * k + kk]) : 0;
+                    row[2 * j + h] = (j < wd && kk < k) ? bf16(b[(long)(c0 + j) * col_stride + (long)kk * k_stride]) : 0;
                 }
             }
         }
     }
 }
-

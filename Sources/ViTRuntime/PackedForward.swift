@@ -43,8 +43,9 @@ extension VisionTransformer {
                      epilogue: residual(blk.fc2, gamma: blk.ls2), par: par)
     }
 
-    /// Attention of the first `queries` tokens of every image (see `attention`), on the C kernels: per thread,
-    /// K and V of the current (image, head) packed once, then strips of query rows.
+    /// Attention of the first `queries` tokens of every image (see `attention`), on the C kernels: per chunk,
+    /// K and V of the current (image, head) packed once, then strips of query rows; with bf16 block products,
+    /// q, K, V and the softmax numerators in bf16 too (scores, softmax and sums stay Float32).
     func packedAttention(batch n: Int, queries: Int, workspace ws: ViTWorkspace, par: WorkerPool) {
         let d = dims, T = d.tokens, A = d.attn, hd = d.headDim, ld = 3 * A
         let scale = Float(1 / Double(hd).squareRoot())
@@ -54,6 +55,7 @@ extension VisionTransformer {
         let chunks = min(items, Parallel.chunksPerThread * threads)
         let scratch = ViTWorkspace.attentionScratch(dims)
         let isa = kernels.code
+        let bf16 = packed?.bf16 == true
         par.forChunks(chunks) { c in
             let s = ws.attentionScratch + c * scratch
             var packedPair = -1
@@ -64,8 +66,14 @@ extension VisionTransformer {
                 if rows.isEmpty { continue }
                 let base = ws.qkv + b * T * ld + h * hd
                 let o = ws.attn + b * queries * A + h * hd
-                _ = vk_attention(isa, Int32(T), Int32(hd), Int32(rows.lowerBound), Int32(rows.upperBound), base,
-                                 base + A, base + 2 * A, ld, scale, o, A, s, pair == packedPair ? 0 : 1)
+                let pack: Int32 = pair == packedPair ? 0 : 1
+                if bf16 {
+                    _ = vk_attention_bf16(Int32(T), Int32(hd), Int32(rows.lowerBound), Int32(rows.upperBound), base,
+                                          base + A, base + 2 * A, ld, scale, o, A, s, pack)
+                } else {
+                    _ = vk_attention(isa, Int32(T), Int32(hd), Int32(rows.lowerBound), Int32(rows.upperBound), base,
+                                     base + A, base + 2 * A, ld, scale, o, A, s, pack)
+                }
                 packedPair = pair
             }
         }

@@ -1,5 +1,6 @@
 import Testing
 import ViTTensor
+import ViTTestSupport
 @testable import ViTModel
 @testable import ViTRuntime
 
@@ -47,7 +48,7 @@ struct KernelPathTests {
         config.mlpHiddenDim = s.hidden
         config.activation = s.act
         let weights = try RandomWeights.make(config, seed: UInt64(index + 1))
-        var gen = SplitMix(seed: 99)
+        var gen = SplitMix64(seed: 99)
         let input = try Tensor(shape: [2, 3, s.image, s.image],
                                float32: (0..<(2 * 3 * s.image * s.image)).map { _ in gen.uniform() })
         let reference = try VisionTransformer(weights: weights, threads: 1, split: .auto, kernels: .off).forward(input).floats()
@@ -62,24 +63,15 @@ struct KernelPathTests {
     }
 }
 
-/// SplitMix64 as uniform Floats in [−1, 1).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
+    /// A uniform Float in [−1, 1).
     mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 }
 }
 
 /// Weights for every canonical tensor of a config: values in ±0.2 (norm weights 1 ± 0.2), deterministic.
 enum RandomWeights {
     static func make(_ config: ViTConfig, seed: UInt64) throws -> ViTWeights {
-        var gen = SplitMix(seed: seed)
+        var gen = SplitMix64(seed: seed)
         var tensors: [String: Tensor] = [:]
         for t in config.canonicalTensors {
             let count = t.shape.reduce(1, *)

@@ -22,6 +22,21 @@ int vk_cpu_isa(void);
 /// one narrower, rounded up to 16 with zeros).
 #define VK_PANEL 48
 
+/// Rows of A the products take per pass over their panels: as many (a multiple of 8) as keep mc × k
+/// elements of `elem` bytes within VK_ROW_BLOCK_BYTES (in L2 beside a panel), at least 8.
+#ifndef VK_ROW_BLOCK_BYTES
+#define VK_ROW_BLOCK_BYTES (640 * 1024)
+
+/// As `vk_attention` with bf16 products (AVX512_BF16): q, K, V and the softmax numerators rounded to bfloat16,
+/// Float32 scores, softmax, accumulation and output. Returns -1 without AVX512_BF16.
+int vk_attention_bf16(int T, int hd, int r0, int r1, const float *q, const float *k, const float *v, long ld,
+                      float scale, float *o, long ldo, float *scratch, int pack);
+#endif
+static inline int vk_row_block(int k, int elem) {
+    int mc = (int)(VK_ROW_BLOCK_BYTES / ((long)k * elem)) / 8 * 8;
+    return mc < 8 ? 8 : mc;
+}
+
 /// Panels of an n-column product.
 static inline int vk_panels(int n) { return (n + VK_PANEL - 1) / VK_PANEL; }
 
@@ -35,6 +50,8 @@ void vk_pack_f32(const float *b, int n, int k, long col_stride, long k_stride, f
 size_t vk_packed_bf16_count(int n, int k);
 /// Packs W[n×k] (row-major, a Linear's weight) as bfloat16 (round to nearest even) into panels of pairs along k.
 void vk_pack_bf16(const float *w, int n, int k, uint16_t *packed);
+/// As `vk_pack_bf16` for B with element (kk, j) at b[j·col_stride + kk·k_stride] (see `vk_pack_f32`).
+void vk_pack_bf16_strided(const float *b, int n, int k, long col_stride, long k_stride, uint16_t *packed);
 /// Rounds `rows` rows of k floats (row stride ldx) to bfloat16 rows of stride ldy (even, ≥ k), zero-padding
 /// the odd column of an odd k.
 void vk_to_bf16_rows(const float *x, long ldx, int rows, int k, uint16_t *y, long ldy);
@@ -65,7 +82,7 @@ int vk_gemm_f32(int isa, int m, int n, int k, const float *a, long lda, const fl
 int vk_gemm_bf16(int m, int n, int k, const uint16_t *a, long lda, const uint16_t *packed, int p0, int p1,
                  float *c, long ldc, const vk_epilogue *ep);
 
-/// Floats of scratch one thread needs for `vk_attention` with T tokens and head width hd.
+/// Floats of scratch one thread needs for `vk_attention` or `vk_attention_bf16` with T tokens and head width hd.
 size_t vk_attention_scratch(int T, int hd);
 
 /// Softmax attention of query rows r0..<r1 of one (image, head) against its T keys:
@@ -75,4 +92,9 @@ size_t vk_attention_scratch(int T, int hd);
 /// Returns 0, or -1 for an unusable isa.
 int vk_attention(int isa, int T, int hd, int r0, int r1, const float *q, const float *k, const float *v, long ld,
                  float scale, float *o, long ldo, float *scratch, int pack);
+
+/// As `vk_attention` with bf16 products (AVX512_BF16): q, K, V and the softmax numerators rounded to bfloat16,
+/// Float32 scores, softmax, accumulation and output. Returns -1 without AVX512_BF16.
+int vk_attention_bf16(int T, int hd, int r0, int r1, const float *q, const float *k, const float *v, long ld,
+                      float scale, float *o, long ldo, float *scratch, int pack);
 #endif
