@@ -95,8 +95,8 @@ int vk_attention(int isa, int T, int hd, int r0, int r1, const float *q, const f
         vk_pack_f32(k, T, hd, ld, 1, pk);               // scores: q · Kᵀ, K's rows are the output columns
         if (!direct) vk_pack_f32(v, hd, T, 1, ld, pv);  // output: P · V, V's columns are the output columns
     }
-    vk_epilogue scores = {0, 0, 0, scale, VK_ACT_NONE, 0};
-    vk_epilogue out = {0, 0, inv, 1.0f, VK_ACT_NONE, 0};
+    vk_epilogue scores = {0, 0, 0, scale, VK_ACT_NONE, 0, 0};
+    vk_epilogue out = {0, 0, inv, 1.0f, VK_ACT_NONE, 0, 0};
     long lds = round16(T);
     for (int r = r0; r < r1; r += STRIP) {
         int rows = r1 - r < STRIP ? r1 - r : STRIP;
@@ -114,7 +114,7 @@ int vk_attention(int isa, int T, int hd, int r0, int r1, const float *q, const f
 }
 
 int vk_attention_bf16(int T, int hd, int r0, int r1, const float *q, const float *k, const float *v, long ld,
-                      float scale, float *o, long ldo, float *scratch, int pack) {
+                      float scale, void *o, long ldo, int o_bf16, float *scratch, int pack) {
 #if defined(__x86_64__)
     if (!(vk_cpu_isa() & VK_ISA_AVX512_BF16)) return -1;
     uint16_t *pk = (uint16_t *)scratch, *pv = pk + vk_packed_bf16_count(T, hd);
@@ -126,15 +126,16 @@ int vk_attention_bf16(int T, int hd, int r0, int r1, const float *q, const float
         vk_pack_bf16_strided(k, T, hd, ld, 1, pk);  // scores: q · Kᵀ, pairs along the head width
         vk_pack_bf16_strided(v, hd, T, 1, ld, pv);  // output: P · V, pairs along the tokens
     }
-    vk_epilogue scores = {0, 0, 0, scale, VK_ACT_NONE, 0};
-    vk_epilogue out = {0, 0, inv, 1.0f, VK_ACT_NONE, 0};
+    vk_epilogue scores = {0, 0, 0, scale, VK_ACT_NONE, 0, 0};
+    vk_epilogue out = {0, 0, inv, 1.0f, VK_ACT_NONE, 0, o_bf16};
     for (int r = r0; r < r1; r += STRIP) {
         int rows = r1 - r < STRIP ? r1 - r : STRIP;
+        float *orow = o_bf16 ? (float *)((uint16_t *)o + r * ldo) : (float *)o + r * ldo;
         vk_to_bf16_rows(q + r * ld, ld, rows, hd, qh, ldq);
         vk_gemm_bf16(rows, T, hd, qh, ldq, pk, 0, vk_panels(T), s, lds, &scores);
         softmax512(s, lds, rows, T, inv);
         vk_to_bf16_rows(s, lds, rows, T, ph, ldp);
-        vk_gemm_bf16(rows, hd, T, ph, ldp, pv, 0, vk_panels(hd), o + r * ldo, ldo, &out);
+        vk_gemm_bf16(rows, hd, T, ph, ldp, pv, 0, vk_panels(hd), orow, ldo, &out);
     }
     return 0;
 #else

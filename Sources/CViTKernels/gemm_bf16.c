@@ -8,6 +8,22 @@
 
 #define VKBF16 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx512bf16,avx2,fma")))
 
+/// The store of a tile as bfloat16 (`out_bf16`: the next product's input, rounded once; no residual).
+static inline __attribute__((always_inline)) VKBF16 void store_tile_bf16(__m512 acc[8][3], int mr, int nv, uint16_t *c,
+                                                                        long ldc, int cols, const float *bias,
+                                                                        const vk_epilogue *ep, int row) {
+    for (int j = 0; j < nv; j++) {
+        int valid = cols - 16 * j;
+        __mmask16 m = valid >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << valid) - 1);
+        __m512 bv = bias ? _mm512_maskz_loadu_ps(m, bias + 16 * j) : _mm512_setzero_ps();
+        for (int r = 0; r < 8; r++) {
+            if (r >= mr) break;
+            __m512 v = vk_apply512(acc[r][j], bv, ep, row + r);
+            _mm256_mask_storeu_epi16(c + r * ldc + 16 * j, m, (__m256i)_mm512_cvtneps_pbh(v));
+        }
+    }
+}
+
 static inline __attribute__((always_inline)) VKBF16 void tile_bf16(int mr, int nv, int k2, const uint32_t *a,
                                                                  long lda2, const uint32_t *b, int wp, float *c,
                                                                  long ldc, int cols, const float *bias,
@@ -28,7 +44,8 @@ static inline __attribute__((always_inline)) VKBF16 void tile_bf16(int mr, int n
             if (nv > 2) acc[r][2] = _mm512_dpbf16_ps(acc[r][2], x, b2);
         }
     }
-    vk_store_tile512(acc, mr, nv, c, ldc, cols, bias, gamma, ep, row);
+    if (ep->out_bf16) store_tile_bf16(acc, mr, nv, (uint16_t *)c, ldc, cols, bias, ep, row);
+    else vk_store_tile512(acc, mr, nv, c, ldc, cols, bias, gamma, ep, row);
 }
 
 // One out-of-line function per tile shape: each keeps its accumulators in registers, and an unoptimised
@@ -64,8 +81,9 @@ static VKBF16 void gemm(int m, int n, int k, const uint16_t *a, long lda, const 
             const float *bias = ep->bias ? ep->bias + c0 : 0, *gamma = ep->gamma ? ep->gamma + c0 : 0;
             for (int r = r0; r < r1; r += 8) {
                 int mr = r1 - r < 8 ? r1 - r : 8;
-                tile_dispatch(mr, wp / 16, k2, a32 + r * (lda / 2), lda / 2, b, wp, c + r * ldc + c0, ldc, cols,
-                              bias, gamma, ep, r);
+                // A bf16 output is addressed in 16-bit units (the tile's store casts it back).
+                float *ct = ep->out_bf16 ? (float *)((uint16_t *)c + r * ldc + c0) : c + r * ldc + c0;
+                tile_dispatch(mr, wp / 16, k2, a32 + r * (lda / 2), lda / 2, b, wp, ct, ldc, cols, bias, gamma, ep, r);
             }
         }
     }

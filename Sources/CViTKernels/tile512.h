@@ -3,6 +3,15 @@
 #define VK_TILE512_H
 #include "math512.h"
 
+/// The epilogue up to the residual add: alpha, the row's scale, the bias `bv`, the activation.
+static inline __attribute__((always_inline)) VK512 __m512 vk_apply512(__m512 v, __m512 bv, const vk_epilogue *ep, int row) {
+    if (ep->alpha != 1.0f) v = _mm512_mul_ps(v, _mm512_set1_ps(ep->alpha));
+    if (ep->row_scale) v = _mm512_mul_ps(v, _mm512_set1_ps(ep->row_scale[row]));
+    v = _mm512_add_ps(v, bv);
+    if (ep->act) v = vk_act512(ep->act, v);
+    return v;
+}
+
 /// Stores acc[0..<mr][0..<nv] into C (row stride ldc) through the epilogue: `cols` (≤ 16·nv) columns are
 /// valid; `bias` and `gamma` are already offset to the tile's first column; `row` is the tile's first row
 /// (for row_scale).
@@ -17,11 +26,7 @@ static inline __attribute__((always_inline)) VK512 void vk_store_tile512(__m512 
         __m512 gv = gamma ? _mm512_maskz_loadu_ps(m, gamma + 16 * j) : _mm512_set1_ps(1.0f);
         for (int r = 0; r < 8; r++) {
             if (r >= mr) break;
-            __m512 v = acc[r][j];
-            if (ep->alpha != 1.0f) v = _mm512_mul_ps(v, _mm512_set1_ps(ep->alpha));
-            if (ep->row_scale) v = _mm512_mul_ps(v, _mm512_set1_ps(ep->row_scale[row + r]));
-            v = _mm512_add_ps(v, bv);
-            if (ep->act) v = vk_act512(ep->act, v);
+            __m512 v = vk_apply512(acc[r][j], bv, ep, row + r);
             float *p = c + r * ldc + 16 * j;
             if (ep->residual) v = _mm512_fmadd_ps(gv, v, _mm512_maskz_loadu_ps(m, p));
             _mm512_mask_storeu_ps(p, m, v);

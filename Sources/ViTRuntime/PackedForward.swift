@@ -11,8 +11,14 @@ extension VisionTransformer {
                               par: WorkerPool) {
         let d = dims
         normRows(blk.norm1, t, workspace: ws, eps: eps, par: par)
-        packedLinear(blk.qkv, input: ws.ln, half: ws.half, ld: d.embed, t, into: t.qkv, epilogue: plain(blk.qkv),
+        packedLinear(blk.qkv, input: ws.ln, half: ws.half, ld: d.embed, t, into: UnsafeMutableRawPointer(t.qkv), epilogue: plain(blk.qkv),
                      par: par)
+    }
+
+    /// Whether the bf16 products' input for `proj` is already in ws.half (the packed bf16 attention stores its
+    /// output there, rounded) rather than in t.attn.
+    func attentionWritesHalf(_ ws: ViTWorkspace) -> Bool {
+        packed?.bf16 == true && ws.attentionProbe == nil && dims.attn % 2 == 0
     }
 
     /// x += ls1·(attn·W_projᵀ + b); ln = norm2(x); mlp = act(ln·W_fc1ᵀ + b); x += ls2·(mlp·W_fc2ᵀ + b).
@@ -20,12 +26,12 @@ extension VisionTransformer {
                          par: WorkerPool) {
         let d = dims
         let bf16 = packed?.bf16 == true
-        if bf16 { roundRows(t.attn, width: d.attn, t, workspace: ws, par: par) }
-        packedLinear(blk.proj, input: t.attn, half: ws.half, ld: d.attn, t, into: t.x,
+        if bf16, !attentionWritesHalf(ws) { roundRows(t.attn, width: d.attn, t, workspace: ws, par: par) }
+        packedLinear(blk.proj, input: t.attn, half: ws.half, ld: d.attn, t, into: UnsafeMutableRawPointer(t.x),
                      epilogue: residual(blk.proj, gamma: blk.ls1), par: par)
         normRows(blk.norm2, t, workspace: ws, eps: eps, par: par)
         if d.activation == .swiglu {
-            packedLinear(blk.fc1, input: ws.ln, half: ws.half, ld: d.embed, t, into: t.glu, epilogue: plain(blk.fc1),
+            packedLinear(blk.fc1, input: ws.ln, half: ws.half, ld: d.embed, t, into: UnsafeMutableRawPointer(t.glu), epilogue: plain(blk.fc1),
                          par: par)
             rowSplit(t.rows, par) { r in
                 for row in r {
@@ -36,10 +42,21 @@ extension VisionTransformer {
         } else {
             var ep = plain(blk.fc1)
             ep.act = Self.epilogueActivation(d.activation)
-            packedLinear(blk.fc1, input: ws.ln, half: ws.half, ld: d.embed, t, into: t.mlp, epilogue: ep, par: par)
+            // bf16: fc1 stores its activations rounded, as fc2's input rows, in the (wider) mlp buffer: ws.half
+            // still holds fc1's own input. Hidden even: no pad column to fill.
+            let direct = bf16 && d.hidden % 2 == 0
+            ep.out_bf16 = direct ? 1 : 0
+            packedLinear(blk.fc1, input: ws.ln, half: ws.half, ld: d.embed, t, into: UnsafeMutableRawPointer(t.mlp),
+                         epilogue: ep, par: par)
+            if direct {
+                let rounded = UnsafeMutableRawPointer(t.mlp).assumingMemoryBound(to: UInt16.self)
+                packedLinear(blk.fc2, input: t.mlp, half: rounded, ld: d.hidden, t, into: UnsafeMutableRawPointer(t.x),
+                             epilogue: residual(blk.fc2, gamma: blk.ls2), par: par)
+                return
+            }
         }
         if bf16 { roundRows(t.mlp, width: d.hidden, t, workspace: ws, par: par) }
-        packedLinear(blk.fc2, input: t.mlp, half: ws.half, ld: d.hidden, t, into: t.x,
+        packedLinear(blk.fc2, input: t.mlp, half: ws.half, ld: d.hidden, t, into: UnsafeMutableRawPointer(t.x),
                      epilogue: residual(blk.fc2, gamma: blk.ls2), par: par)
     }
 
@@ -56,6 +73,7 @@ extension VisionTransformer {
         let scratch = ViTWorkspace.attentionScratch(dims)
         let isa = kernels.code
         let bf16 = packed?.bf16 == true
+        let half = attentionWritesHalf(ws)
         par.forChunks(chunks) { c in
             let s = ws.attentionScratch + c * scratch
             var packedPair = -1
@@ -65,14 +83,16 @@ extension VisionTransformer {
                 let rows = Parallel.part(item % slices, of: slices, count: queries, alignment: 8)
                 if rows.isEmpty { continue }
                 let base = ws.qkv + b * T * ld + h * hd
-                let o = ws.attn + b * queries * A + h * hd
+                let row = b * queries * A + h * hd
                 let pack: Int32 = pair == packedPair ? 0 : 1
                 if bf16 {
+                    // Rounded straight into proj's bf16 input rows (A even), else Float32 into attn.
+                    let o = half ? UnsafeMutableRawPointer(ws.half + row) : UnsafeMutableRawPointer(ws.attn + row)
                     _ = vk_attention_bf16(Int32(T), Int32(hd), Int32(rows.lowerBound), Int32(rows.upperBound), base,
-                                          base + A, base + 2 * A, ld, scale, o, A, s, pack)
+                                          base + A, base + 2 * A, ld, scale, o, A, half ? 1 : 0, s, pack)
                 } else {
                     _ = vk_attention(isa, Int32(T), Int32(hd), Int32(rows.lowerBound), Int32(rows.upperBound), base,
-                                     base + A, base + 2 * A, ld, scale, o, A, s, pack)
+                                     base + A, base + 2 * A, ld, scale, ws.attn + row, A, s, pack)
                 }
                 packedPair = pair
             }
@@ -94,12 +114,13 @@ extension VisionTransformer {
 
     /// y = x·Wᵀ + b.
     private func plain(_ l: WeightLayout.Linear) -> vk_epilogue {
-        vk_epilogue(bias: l.bias, gamma: nil, row_scale: nil, alpha: 1, act: Int32(VK_ACT_NONE), residual: 0)
+        vk_epilogue(bias: l.bias, gamma: nil, row_scale: nil, alpha: 1, act: Int32(VK_ACT_NONE), residual: 0, out_bf16: 0)
     }
 
     /// y += gamma·(x·Wᵀ + b).
     private func residual(_ l: WeightLayout.Linear, gamma: UnsafePointer<Float>?) -> vk_epilogue {
-        vk_epilogue(bias: l.bias, gamma: gamma, row_scale: nil, alpha: 1, act: Int32(VK_ACT_NONE), residual: 1)
+        vk_epilogue(bias: l.bias, gamma: gamma, row_scale: nil, alpha: 1, act: Int32(VK_ACT_NONE), residual: 1,
+                    out_bf16: 0)
     }
 
     /// ws.ln = norm(x) for all `t.rows` rows, split by rows; for bf16 also rounded into ws.half.
@@ -128,9 +149,10 @@ extension VisionTransformer {
     }
 
     /// y (row stride l.outDim) = epilogue(input · Wᵀ) for all `t.rows` rows, the column panels split between the
-    /// threads; `input` rows are `ld` floats (fp32 products) or `half`'s rows of ld rounded up to even (bf16).
+    /// threads; `input` rows are `ld` floats (fp32 products) or `half`'s rows of ld rounded up to even (bf16);
+    /// y is Float32, or bfloat16 with `epilogue.out_bf16`.
     private func packedLinear(_ l: WeightLayout.Linear, input: UnsafePointer<Float>, half: UnsafePointer<UInt16>,
-                              ld: Int, _ t: Tokens, into y: UnsafeMutablePointer<Float>, epilogue: vk_epilogue,
+                              ld: Int, _ t: Tokens, into y: UnsafeMutableRawPointer, epilogue: vk_epilogue,
                               par: WorkerPool) {
         guard let m = packed?[l] else { return }
         let chunks = min(Parallel.chunksPerThread * threads, m.panels)
@@ -141,11 +163,11 @@ extension VisionTransformer {
                 if m.half {
                     _ = vk_gemm_bf16(Int32(t.rows), Int32(m.n), Int32(m.k), half, (ld + 1) / 2 * 2,
                                      m.base.assumingMemoryBound(to: UInt16.self), Int32(p.lowerBound),
-                                     Int32(p.upperBound), y, m.n, ep)
+                                     Int32(p.upperBound), y.assumingMemoryBound(to: Float.self), m.n, ep)
                 } else {
                     _ = vk_gemm_f32(isa, Int32(t.rows), Int32(m.n), Int32(m.k), input, ld,
                                     m.base.assumingMemoryBound(to: Float.self), Int32(p.lowerBound),
-                                    Int32(p.upperBound), y, m.n, ep)
+                                    Int32(p.upperBound), y.assumingMemoryBound(to: Float.self), m.n, ep)
                 }
             }
         }
@@ -165,7 +187,7 @@ extension VisionTransformer {
         guard rows > 0 else { return }
         if let m = packed?[l] {
             var ep = vk_epilogue(bias: l.bias, gamma: nil, row_scale: nil, alpha: 1, act: Int32(VK_ACT_NONE),
-                                 residual: 0)
+                                 residual: 0, out_bf16: 0)
             _ = vk_gemm_f32(kernels.code, Int32(rows), Int32(m.n), Int32(m.k), patches, m.k,
                             m.base.assumingMemoryBound(to: Float.self), 0, Int32(m.panels), e, m.n, &ep)
         } else {

@@ -28,9 +28,10 @@ int vk_cpu_isa(void);
 #define VK_ROW_BLOCK_BYTES (640 * 1024)
 
 /// As `vk_attention` with bf16 products (AVX512_BF16): q, K, V and the softmax numerators rounded to bfloat16,
-/// Float32 scores, softmax, accumulation and output. Returns -1 without AVX512_BF16.
+/// Float32 scores, softmax and accumulation; the output o is bfloat16 (uint16_t, ldo in 16-bit units) with
+/// `o_bf16`, else Float32. Returns -1 without AVX512_BF16.
 int vk_attention_bf16(int T, int hd, int r0, int r1, const float *q, const float *k, const float *v, long ld,
-                      float scale, float *o, long ldo, float *scratch, int pack);
+                      float scale, void *o, long ldo, int o_bf16, float *scratch, int pack);
 #endif
 static inline int vk_row_block(int k, int elem) {
     int mc = (int)(VK_ROW_BLOCK_BYTES / ((long)k * elem)) / 8 * 8;
@@ -61,7 +62,8 @@ enum { VK_ACT_NONE = 0, VK_ACT_GELU = 1, VK_ACT_GELU_TANH = 2, VK_ACT_QUICK_GELU
 
 /// What happens to each product value v before it is stored into C[r][j]:
 /// v ← alpha·v · row_scale[r] + bias[j], then the activation, then C = v, or with `residual`
-/// C += gamma[j]·v (gamma NULL means 1). NULL pointers are skipped.
+/// C += gamma[j]·v (gamma NULL means 1). NULL pointers are skipped. With `out_bf16` (bf16 products only, no
+/// residual) C is bfloat16 (uint16_t, ldc counted in 16-bit units) and v is stored rounded to nearest even.
 typedef struct {
     const float *bias;
     const float *gamma;
@@ -69,6 +71,7 @@ typedef struct {
     float alpha;
     int act;
     int residual;
+    int out_bf16;
 } vk_epilogue;
 
 /// C[m × panels p0..<p1] = epilogue(A[m×k] · B), B packed by `vk_pack_f32` for n columns; A row-major with
@@ -94,7 +97,8 @@ int vk_attention(int isa, int T, int hd, int r0, int r1, const float *q, const f
                  float scale, float *o, long ldo, float *scratch, int pack);
 
 /// As `vk_attention` with bf16 products (AVX512_BF16): q, K, V and the softmax numerators rounded to bfloat16,
-/// Float32 scores, softmax, accumulation and output. Returns -1 without AVX512_BF16.
+/// Float32 scores, softmax and accumulation; the output o is bfloat16 (uint16_t, ldo in 16-bit units) with
+/// `o_bf16`, else Float32. Returns -1 without AVX512_BF16.
 int vk_attention_bf16(int T, int hd, int r0, int r1, const float *q, const float *k, const float *v, long ld,
-                      float scale, float *o, long ldo, float *scratch, int pack);
+                      float scale, void *o, long ldo, int o_bf16, float *scratch, int pack);
 #endif
