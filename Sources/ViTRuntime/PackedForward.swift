@@ -123,18 +123,17 @@ extension VisionTransformer {
                     out_bf16: 0)
     }
 
-    /// ws.ln = norm(x) for all `t.rows` rows, split by rows; for bf16 also rounded into ws.half.
+    /// ws.ln = norm(x) for all `t.rows` rows, split by rows (AVX-512 kernel, else Swift); for bf16 products the
+    /// normed rows go straight to ws.half, rounded, instead.
     private func normRows(_ nm: WeightLayout.Norm, _ t: Tokens, workspace ws: ViTWorkspace, eps: Float, par: WorkerPool) {
-        let D = dims.embed
+        let D = dims.embed, ldh = (D + 1) / 2 * 2
         let half = packed?.bf16 == true
         rowSplit(t.rows, par) { r in
-            let ln = ws.ln + r.lowerBound * D
-            Kernels.layerNorm(t.x + r.lowerBound * D, ldx: D, ln, ldy: D, rows: r.count, n: D, weight: nm.weight,
-                              bias: nm.bias, eps: eps)
-            if half {
-                let ldh = (D + 1) / 2 * 2
-                vk_to_bf16_rows(ln, D, Int32(r.count), Int32(D), ws.half + r.lowerBound * ldh, ldh)
-            }
+            let x = t.x + r.lowerBound * D, ln = ws.ln + r.lowerBound * D, h = ws.half + r.lowerBound * ldh
+            if vk_layernorm(x, D, Int32(r.count), Int32(D), nm.weight, nm.bias, eps, half ? nil : ln, D,
+                            half ? h : nil, ldh) == 0 { return }
+            Kernels.layerNorm(x, ldx: D, ln, ldy: D, rows: r.count, n: D, weight: nm.weight, bias: nm.bias, eps: eps)
+            if half { vk_to_bf16_rows(ln, D, Int32(r.count), Int32(D), h, ldh) }
         }
     }
 

@@ -57,6 +57,13 @@ void vk_pack_bf16_strided(const float *b, int n, int k, long col_stride, long k_
 /// the odd column of an odd k.
 void vk_to_bf16_rows(const float *x, long ldx, int rows, int k, uint16_t *y, long ldy);
 
+/// LayerNorm of `rows` rows of n floats (row stride ldx): (x − mean)/√(var + eps)·w + b, the variance biased and
+/// taken about the mean, into y (Float32, row stride ldy) when y is not NULL and into h (bfloat16, row stride ldh,
+/// the pad column of an odd n zeroed) when h is not NULL. Returns -1 (nothing written) where this CPU lacks the
+/// AVX-512 (and, for h, AVX512_BF16) kernel: the caller norms the rows itself.
+int vk_layernorm(const float *x, long ldx, int rows, int n, const float *w, const float *b, float eps, float *y,
+                 long ldy, uint16_t *h, long ldh);
+
 /// Activations the store can apply after the bias.
 enum { VK_ACT_NONE = 0, VK_ACT_GELU = 1, VK_ACT_GELU_TANH = 2, VK_ACT_QUICK_GELU = 3, VK_ACT_RELU = 4 };
 
