@@ -79,12 +79,28 @@ extension VisionTransformer {
             ws.prepareMatmuls(rows: rows, threads: threads, bf16: false)
             if pruneLast { ws.prepareMatmuls(rows: n * (d.distilled ? 2 : 1), threads: threads, bf16: false) }
         }
-        if packed != nil {
+        if packed != nil, packedRows(rows: rows, workspace: ws) {
+            // Per row chunk: LN1 → qkv; then attention; then per row chunk the rest of the block and the next
+            // block's LN1 → qkv.
+            let chunks = threads * max(1, min(Parallel.chunksPerThread, rows / (threads * 8)))
+            par.forChunks(chunks) { c in
+                packedAttentionInput(blocks[0], all, workspace: ws, eps: eps, .rows(Parallel.part(c, of: chunks, count: rows)))
+            }
+            for i in 0..<fullBlocks {
+                anyAttention(batch: n, queries: d.tokens, workspace: ws, par: par)
+                let next = i + 1 < blocks.count ? blocks[i + 1] : nil
+                par.forChunks(chunks) { c in
+                    let r = PackedSchedule.rows(Parallel.part(c, of: chunks, count: rows))
+                    packedBlockTail(blocks[i], all, workspace: ws, eps: eps, r)
+                    if let next { packedAttentionInput(next, all, workspace: ws, eps: eps, r) }
+                }
+            }
+        } else if packed != nil {
             for (i, blk) in blocks.enumerated() {
-                packedAttentionInput(blk, all, workspace: ws, eps: eps, par: par)
+                packedAttentionInput(blk, all, workspace: ws, eps: eps, .columns(par))
                 if i == fullBlocks { break }
                 anyAttention(batch: n, queries: d.tokens, workspace: ws, par: par)
-                packedBlockTail(blk, all, workspace: ws, eps: eps, par: par)
+                packedBlockTail(blk, all, workspace: ws, eps: eps, .columns(par))
             }
         } else if byRows {
             // Per row chunk: LN1 → qkv; then attention; then per row chunk the rest of the block and
@@ -132,7 +148,7 @@ extension VisionTransformer {
             final = Tokens(x: ws.compact, attn: ws.attn, h: ws.h, mlp: ws.mlp, qkv: ws.qkv, glu: ws.glu, rows: n * used,
                            workspace: ws)
             if packed != nil {
-                packedBlockTail(last, final, workspace: ws, eps: eps, par: par)
+                packedBlockTail(last, final, workspace: ws, eps: eps, .columns(par))
             } else {
                 blockTail(last, final, workspace: ws, eps: eps, par: par)
             }
@@ -275,6 +291,14 @@ extension VisionTransformer {
                 Kernels.addResidual(xb, L.posEmbed, rows: d.tokens, n: D, gamma: nil)
             }
         }
+    }
+
+    /// Whether the packed blocks run by row chunks (`PackedSchedule.rows`): only when `split` says rows and the
+    /// model's buffers allow it. `auto` takes columns: on 2 cores rows measured slower for ViT-S/16 and B/16
+    /// (every row chunk streams all of a block's weights) and level for ViT-Ti/16 (docs/PERFORMANCE.md).
+    private func packedRows(rows: Int, workspace ws: ViTWorkspace) -> Bool {
+        guard rowsScheduleFits(ws), threads > 1, case .rows = split else { return false }
+        return true
     }
 
     /// Attention on the packed kernels, or (no kernels, or an attention probe recording every row) the

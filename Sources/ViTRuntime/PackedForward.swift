@@ -6,34 +6,56 @@ internal import CViTKernels
 /// for bf16, the rounding of each product's input) splits the rows; attention runs a strip of query
 /// rows at a time without writing the score matrix out.
 extension VisionTransformer {
-    /// ln = norm1(x); qkv = ln·W_qkvᵀ + b.
-    func packedAttentionInput(_ blk: WeightLayout.Block, _ t: Tokens, workspace ws: ViTWorkspace, eps: Float,
-                              par: WorkerPool) {
-        let d = dims
-        normRows(blk.norm1, t, workspace: ws, eps: eps, par: par)
-        packedLinear(blk.qkv, input: ws.ln, half: ws.half, ld: d.embed, t, into: UnsafeMutableRawPointer(t.qkv), epilogue: plain(blk.qkv),
-                     par: par)
+    /// How a block's steps outside attention are spread over the threads.
+    enum PackedSchedule {
+        /// Every step is a parallel loop of its own: LayerNorm and rounding split the rows, each product its
+        /// column panels (every thread over all rows).
+        case columns(WorkerPool)
+        /// The caller's chunk of token rows, through every step in turn (all panels of each product): the
+        /// threads meet only around attention, each streaming every weight of the block.
+        case rows(Range<Int>)
     }
 
-    /// Whether the bf16 products' input for `proj` is already in ws.half (the packed bf16 attention stores its
-    /// output there, rounded) rather than in t.attn.
+    /// ln = norm1(x); qkv = ln·W_qkvᵀ + b.
+    func packedAttentionInput(_ blk: WeightLayout.Block, _ t: Tokens, workspace ws: ViTWorkspace, eps: Float,
+                              _ s: PackedSchedule) {
+        let d = dims
+        norm(blk.norm1, t, workspace: ws, eps: eps, s)
+        product(blk.qkv, input: ws.ln, half: ws.half, ld: d.embed, t, into: UnsafeMutableRawPointer(t.qkv),
+                epilogue: plain(blk.qkv), s)
+    }
+
+    /// Whether the packed bf16 attention stores its output rounded, in the attn buffer's memory as bf16 rows of
+    /// stride A (proj's input), rather than as Float32.
     func attentionWritesHalf(_ ws: ViTWorkspace) -> Bool {
         packed?.bf16 == true && ws.attentionProbe == nil && dims.attn % 2 == 0
     }
 
+    /// Whether `PackedSchedule.rows` can run this model: every buffer a step writes is then indexed by the
+    /// chunk's own rows. (bf16 products that round attn or mlp in a pass of their own share ws.half between
+    /// widths, which needs the columns schedule.)
+    func rowsScheduleFits(_ ws: ViTWorkspace) -> Bool {
+        packed?.bf16 != true || (attentionWritesHalf(ws) && dims.hidden % 2 == 0 && dims.activation != .swiglu)
+    }
+
     /// x += ls1·(attn·W_projᵀ + b); ln = norm2(x); mlp = act(ln·W_fc1ᵀ + b); x += ls2·(mlp·W_fc2ᵀ + b).
     func packedBlockTail(_ blk: WeightLayout.Block, _ t: Tokens, workspace ws: ViTWorkspace, eps: Float,
-                         par: WorkerPool) {
+                         _ s: PackedSchedule) {
         let d = dims
         let bf16 = packed?.bf16 == true
-        if bf16, !attentionWritesHalf(ws) { roundRows(t.attn, width: d.attn, t, workspace: ws, par: par) }
-        packedLinear(blk.proj, input: t.attn, half: ws.half, ld: d.attn, t, into: UnsafeMutableRawPointer(t.x),
-                     epilogue: residual(blk.proj, gamma: blk.ls1), par: par)
-        normRows(blk.norm2, t, workspace: ws, eps: eps, par: par)
+        var attnHalf = ws.half
+        if bf16, attentionWritesHalf(ws) {
+            attnHalf = UnsafeMutableRawPointer(t.attn).assumingMemoryBound(to: UInt16.self)
+        } else if bf16 {
+            round(t.attn, width: d.attn, t, workspace: ws, s)
+        }
+        product(blk.proj, input: t.attn, half: attnHalf, ld: d.attn, t, into: UnsafeMutableRawPointer(t.x),
+                epilogue: residual(blk.proj, gamma: blk.ls1), s)
+        norm(blk.norm2, t, workspace: ws, eps: eps, s)
         if d.activation == .swiglu {
-            packedLinear(blk.fc1, input: ws.ln, half: ws.half, ld: d.embed, t, into: UnsafeMutableRawPointer(t.glu), epilogue: plain(blk.fc1),
-                         par: par)
-            rowSplit(t.rows, par) { r in
+            product(blk.fc1, input: ws.ln, half: ws.half, ld: d.embed, t, into: UnsafeMutableRawPointer(t.glu),
+                    epilogue: plain(blk.fc1), s)
+            rows(t, s) { r in
                 for row in r {
                     let g = t.glu + row * 2 * d.hidden
                     Kernels.swiglu(gate: g, value: g + d.hidden, into: t.mlp + row * d.hidden, d.hidden)
@@ -46,18 +68,18 @@ extension VisionTransformer {
             // still holds fc1's own input. Hidden even: no pad column to fill.
             let direct = bf16 && d.hidden % 2 == 0
             ep.out_bf16 = direct ? 1 : 0
-            packedLinear(blk.fc1, input: ws.ln, half: ws.half, ld: d.embed, t, into: UnsafeMutableRawPointer(t.mlp),
-                         epilogue: ep, par: par)
+            product(blk.fc1, input: ws.ln, half: ws.half, ld: d.embed, t, into: UnsafeMutableRawPointer(t.mlp),
+                    epilogue: ep, s)
             if direct {
                 let rounded = UnsafeMutableRawPointer(t.mlp).assumingMemoryBound(to: UInt16.self)
-                packedLinear(blk.fc2, input: t.mlp, half: rounded, ld: d.hidden, t, into: UnsafeMutableRawPointer(t.x),
-                             epilogue: residual(blk.fc2, gamma: blk.ls2), par: par)
+                product(blk.fc2, input: t.mlp, half: rounded, ld: d.hidden, t, into: UnsafeMutableRawPointer(t.x),
+                        epilogue: residual(blk.fc2, gamma: blk.ls2), s)
                 return
             }
         }
-        if bf16 { roundRows(t.mlp, width: d.hidden, t, workspace: ws, par: par) }
-        packedLinear(blk.fc2, input: t.mlp, half: ws.half, ld: d.hidden, t, into: UnsafeMutableRawPointer(t.x),
-                     epilogue: residual(blk.fc2, gamma: blk.ls2), par: par)
+        if bf16 { round(t.mlp, width: d.hidden, t, workspace: ws, s) }
+        product(blk.fc2, input: t.mlp, half: ws.half, ld: d.hidden, t, into: UnsafeMutableRawPointer(t.x),
+                epilogue: residual(blk.fc2, gamma: blk.ls2), s)
     }
 
     /// Attention of the first `queries` tokens of every image (see `attention`), on the C kernels: per chunk,
@@ -86,8 +108,9 @@ extension VisionTransformer {
                 let row = b * queries * A + h * hd
                 let pack: Int32 = pair == packedPair ? 0 : 1
                 if bf16 {
-                    // Rounded straight into proj's bf16 input rows (A even), else Float32 into attn.
-                    let o = half ? UnsafeMutableRawPointer(ws.half + row) : UnsafeMutableRawPointer(ws.attn + row)
+                    // Rounded, as proj's bf16 input rows of stride A in attn's memory (A even), else Float32.
+                    let o = half ? UnsafeMutableRawPointer(UnsafeMutableRawPointer(ws.attn).assumingMemoryBound(to: UInt16.self) + row)
+                        : UnsafeMutableRawPointer(ws.attn + row)
                     _ = vk_attention_bf16(Int32(T), Int32(hd), Int32(rows.lowerBound), Int32(rows.upperBound), base,
                                           base + A, base + 2 * A, ld, scale, o, A, half ? 1 : 0, s, pack)
                 } else {
@@ -123,12 +146,12 @@ extension VisionTransformer {
                     out_bf16: 0)
     }
 
-    /// ws.ln = norm(x) for all `t.rows` rows, split by rows (AVX-512 kernel, else Swift); for bf16 products the
-    /// normed rows go straight to ws.half, rounded, instead.
-    private func normRows(_ nm: WeightLayout.Norm, _ t: Tokens, workspace ws: ViTWorkspace, eps: Float, par: WorkerPool) {
+    /// ws.ln = norm(x) for the schedule's rows (AVX-512 kernel, else Swift); for bf16 products the normed rows go
+    /// straight to ws.half, rounded, instead.
+    private func norm(_ nm: WeightLayout.Norm, _ t: Tokens, workspace ws: ViTWorkspace, eps: Float, _ s: PackedSchedule) {
         let D = dims.embed, ldh = (D + 1) / 2 * 2
         let half = packed?.bf16 == true
-        rowSplit(t.rows, par) { r in
+        rows(t, s) { r in
             let x = t.x + r.lowerBound * D, ln = ws.ln + r.lowerBound * D, h = ws.half + r.lowerBound * ldh
             if vk_layernorm(x, D, Int32(r.count), Int32(D), nm.weight, nm.bias, eps, half ? nil : ln, D,
                             half ? h : nil, ldh) == 0 { return }
@@ -137,45 +160,54 @@ extension VisionTransformer {
         }
     }
 
-    /// ws.half = bf16(x) for all `t.rows` rows of `width` floats, split by rows.
-    private func roundRows(_ x: UnsafePointer<Float>, width: Int, _ t: Tokens, workspace ws: ViTWorkspace,
-                           par: WorkerPool) {
+    /// ws.half = bf16(x) for the schedule's rows of `width` floats.
+    private func round(_ x: UnsafePointer<Float>, width: Int, _ t: Tokens, workspace ws: ViTWorkspace, _ s: PackedSchedule) {
         let ldh = (width + 1) / 2 * 2
-        rowSplit(t.rows, par) { r in
+        rows(t, s) { r in
             vk_to_bf16_rows(x + r.lowerBound * width, width, Int32(r.count), Int32(width), ws.half + r.lowerBound * ldh,
                             ldh)
         }
     }
 
-    /// y (row stride l.outDim) = epilogue(input · Wᵀ) for all `t.rows` rows, the column panels split between the
-    /// threads; `input` rows are `ld` floats (fp32 products) or `half`'s rows of ld rounded up to even (bf16);
-    /// y is Float32, or bfloat16 with `epilogue.out_bf16`.
-    private func packedLinear(_ l: WeightLayout.Linear, input: UnsafePointer<Float>, half: UnsafePointer<UInt16>,
-                              ld: Int, _ t: Tokens, into y: UnsafeMutableRawPointer, epilogue: vk_epilogue,
-                              par: WorkerPool) {
+    /// y (row stride l.outDim) = epilogue(input · Wᵀ): all rows with the column panels split between the threads,
+    /// or the chunk's rows with all panels. `input` rows are `ld` floats (fp32 products) or `half`'s rows of ld
+    /// rounded up to even (bf16); y is Float32, or bfloat16 with `epilogue.out_bf16`.
+    private func product(_ l: WeightLayout.Linear, input: UnsafePointer<Float>, half: UnsafePointer<UInt16>, ld: Int,
+                         _ t: Tokens, into y: UnsafeMutableRawPointer, epilogue: vk_epilogue, _ s: PackedSchedule) {
         guard let m = packed?[l] else { return }
-        let chunks = min(Parallel.chunksPerThread * threads, m.panels)
-        let isa = kernels.code
+        let isa = kernels.code, ldh = (ld + 1) / 2 * 2
+        let ldy = m.n, bytes = epilogue.out_bf16 != 0 ? 2 : 4
         withUnsafePointer(to: epilogue) { ep in
-            par.forChunks(chunks) { c in
-                let p = Parallel.part(c, of: chunks, count: m.panels)
+            func run(_ r: Range<Int>, _ p: Range<Int>) {
+                guard !r.isEmpty else { return }
+                let out = (y + r.lowerBound * ldy * bytes).assumingMemoryBound(to: Float.self)
                 if m.half {
-                    _ = vk_gemm_bf16(Int32(t.rows), Int32(m.n), Int32(m.k), half, (ld + 1) / 2 * 2,
+                    _ = vk_gemm_bf16(Int32(r.count), Int32(m.n), Int32(m.k), half + r.lowerBound * ldh, ldh,
                                      m.base.assumingMemoryBound(to: UInt16.self), Int32(p.lowerBound),
-                                     Int32(p.upperBound), y.assumingMemoryBound(to: Float.self), m.n, ep)
+                                     Int32(p.upperBound), out, ldy, ep)
                 } else {
-                    _ = vk_gemm_f32(isa, Int32(t.rows), Int32(m.n), Int32(m.k), input, ld,
+                    _ = vk_gemm_f32(isa, Int32(r.count), Int32(m.n), Int32(m.k), input + r.lowerBound * ld, ld,
                                     m.base.assumingMemoryBound(to: Float.self), Int32(p.lowerBound),
-                                    Int32(p.upperBound), y.assumingMemoryBound(to: Float.self), m.n, ep)
+                                    Int32(p.upperBound), out, ldy, ep)
                 }
+            }
+            switch s {
+            case .rows(let r): run(r, 0..<m.panels)
+            case .columns(let par):
+                let chunks = min(Parallel.chunksPerThread * threads, m.panels)
+                par.forChunks(chunks) { c in run(0..<t.rows, Parallel.part(c, of: chunks, count: m.panels)) }
             }
         }
     }
 
-    /// Runs `body` on ranges of 0..<rows, `chunksPerThread` per thread.
-    private func rowSplit(_ rows: Int, _ par: WorkerPool, _ body: (Range<Int>) -> Void) {
-        let chunks = min(Parallel.chunksPerThread * threads, rows)
-        par.forChunks(chunks) { c in body(Parallel.part(c, of: chunks, count: rows)) }
+    /// Runs `body` on the chunk's rows, or on ranges of all `t.rows` rows split between the threads.
+    private func rows(_ t: Tokens, _ s: PackedSchedule, _ body: (Range<Int>) -> Void) {
+        switch s {
+        case .rows(let r): body(r)
+        case .columns(let par):
+            let chunks = min(Parallel.chunksPerThread * threads, t.rows)
+            par.forChunks(chunks) { c in body(Parallel.part(c, of: chunks, count: t.rows)) }
+        }
     }
 }
 

@@ -16,16 +16,16 @@ struct BF16Tests {
     func closeToFP32(name: String) throws {
         let f = try ModelFixture(name)
         let weights = try ViTWeights(config: f.config, tensors: f.tensors)
-        for threads in [1, 2] {
+        for (threads, split) in [(1, VisionTransformer.Split.auto), (2, .columns), (2, .rows), (3, .rows)] {
             let fp32 = try VisionTransformer(weights: weights, threads: threads).forward(f.input).floats()
-            let model = VisionTransformer(weights: weights, threads: threads, split: .auto, precision: .bf16,
-                                          kernels: .avx512)
+            let model = VisionTransformer(weights: weights, threads: threads, split: split, minimumChunkRows: 1,
+                                          precision: .bf16, kernels: .avx512)
             #expect(model.precision == .bf16)
             #expect(model.packed?.bf16 == true)
             #expect(model.precisionNote == nil)
             let bf16 = try model.forward(f.input).floats()
             let err = relativeError(bf16, fp32)
-            #expect(err <= BF16Tests.tolerance, "\(name) \(threads) threads: relative error \(err)")
+            #expect(err <= BF16Tests.tolerance, "\(name) \(threads) threads by \(split): relative error \(err)")
             #expect(err > 0, "\(name): bf16 gave fp32's exact outputs (the bf16 products did not run)")
             let width = model.outputWidth
             for i in 0..<(fp32.count / width) {
