@@ -8,11 +8,12 @@
 # Prints the CPU, the kernels, the load average before and after, and one line per run (median and min in ms).
 # Usage: tools/bench_forward.sh [REPEAT] [ROUNDS] [ROWS]
 #   ROWS: any of fp32 bf16 (default both); needs tools/.venv with timm, torch, onnx, onnxruntime, openvino
-#   (tools/requirements.txt).
+#   (tools/requirements.txt); PYTORCH_PYTHON=/path/to/python picks another interpreter for the PyTorch rows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=${1:-10}; ROUNDS=${2:-1}; ROWS=${3:-"fp32 bf16"}
 PY=tools/.venv/bin/python
+PYTORCH=${PYTORCH_PYTHON:-$PY}   # a Python with torch + timm for the PyTorch rows (default: tools/.venv)
 swift build -c release --product vit-bench >/dev/null
 B=.build/release/vit-bench
 for m in tiny small base; do $PY tools/bench_peers.py export vit_${m}_patch16_224 2>/dev/null; done
@@ -26,7 +27,7 @@ row() {  # model batch repeat precision
     VITKIT_KERNELS=off VITKIT_GEMM=dnnl $B forward $m --batch $b --repeat $r --threads 2
     $PY tools/bench_peers.py ort $n $b $r
     $PY tools/bench_peers.py openvino $n $b $r f32
-    $PY tools/bench_python.py forward $n $b $r
+    $PYTORCH tools/bench_python.py forward $n $b $r 2>/dev/null || echo "torch-forward $n: unavailable in $PYTORCH"
   else
     $B forward $m --batch $b --repeat $r --threads 2 --precision bf16
     $PY tools/bench_peers.py openvino $n $b $r bf16
