@@ -89,7 +89,9 @@ extension VisionTransformer {
         let d = dims, T = d.tokens, A = d.attn, hd = d.headDim, ld = 3 * A
         let scale = Float(1 / Double(hd).squareRoot())
         let pairs = n * d.heads
-        let slices = max(1, min((Parallel.chunksPerThread * threads + pairs - 1) / pairs, (queries + 7) / 8))
+        // Slices of query rows only as many as give each thread two items: every item packs its head's K
+        // (and V) again, so ViT-Ti/16's 3 heads are cut in 2, not in 3 or more.
+        let slices = max(1, min((2 * threads + pairs - 1) / pairs, (queries + 7) / 8))
         let items = pairs * slices
         let chunks = min(items, Parallel.chunksPerThread * threads)
         let scratch = ViTWorkspace.attentionScratch(dims)
