@@ -8,7 +8,8 @@
 # Prints the CPU, the kernels, the load average before and after, and one line per run (median and min in ms).
 # Usage: tools/bench_forward.sh [REPEAT] [ROUNDS] [ROWS]
 #   ROWS: any of fp32 bf16 (default both); needs tools/.venv with timm, torch, onnx, onnxruntime, openvino
-#   (tools/requirements.txt); PYTORCH_PYTHON=/path/to/python picks another interpreter for the PyTorch rows.
+#   (tools/requirements.txt); PYTORCH_PYTHON=/path/to/python picks another interpreter for the PyTorch rows;
+#   QUICK=1 leaves out the portable-path and PyTorch rows (more rounds of the rows that compete).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=${1:-10}; ROUNDS=${2:-1}; ROWS=${3:-"fp32 bf16"}
@@ -24,10 +25,10 @@ row() {  # model batch repeat precision
   local m=$1 b=$2 r=$3 p=$4 n=vit_$1_patch16_224
   if [ "$p" = fp32 ]; then
     $B forward $m --batch $b --repeat $r --threads 2
-    VITKIT_KERNELS=off VITKIT_GEMM=dnnl $B forward $m --batch $b --repeat $r --threads 2
+    [ -n "${QUICK:-}" ] || VITKIT_KERNELS=off VITKIT_GEMM=dnnl $B forward $m --batch $b --repeat $r --threads 2
     $PY tools/bench_peers.py ort $n $b $r
     $PY tools/bench_peers.py openvino $n $b $r f32
-    $PYTORCH tools/bench_python.py forward $n $b $r 2>/dev/null || echo "torch-forward $n: unavailable in $PYTORCH"
+    [ -n "${QUICK:-}" ] || $PYTORCH tools/bench_python.py forward $n $b $r 2>/dev/null || echo "torch-forward $n: unavailable in $PYTORCH"
   else
     $B forward $m --batch $b --repeat $r --threads 2 --precision bf16
     $PY tools/bench_peers.py openvino $n $b $r bf16
