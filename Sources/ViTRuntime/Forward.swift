@@ -76,8 +76,8 @@ extension VisionTransformer {
         let blocks = request.map { Array(L.blocks.prefix($0.blocks)) } ?? L.blocks
         let fullBlocks = pruneLast ? blocks.count - 1 : blocks.count
         if useMatmuls {
-            ws.prepareMatmuls(rows: rows, threads: threads, bf16: false)
-            if pruneLast { ws.prepareMatmuls(rows: n * (d.distilled ? 2 : 1), threads: threads, bf16: false) }
+            ws.prepareMatmuls(rows: rows, threads: threads)
+            if pruneLast { ws.prepareMatmuls(rows: n * (d.distilled ? 2 : 1), threads: threads) }
         }
         if packed != nil, packedRows(rows: rows, workspace: ws) {
             // Per row chunk: LN1 → qkv; then attention; then per row chunk the rest of the block and the next
@@ -464,7 +464,7 @@ extension VisionTransformer {
         if useMatmuls, rows > 0, !columns.isEmpty {
             let w = UnsafeRawPointer(l.weight + columns.lowerBound * l.inDim)
             if let mm = t.workspace.matmuls[.init(m: rows, n: columns.count, k: l.inDim, ldc: l.outDim,
-                                                  column: columns.lowerBound, bias: l.bias != nil, bf16: false)],
+                                                  column: columns.lowerBound, bias: l.bias != nil)],
                mm.run(x, weights: w, bias: l.bias.map { $0 + columns.lowerBound }, into: y + columns.lowerBound) {
                 return
             }

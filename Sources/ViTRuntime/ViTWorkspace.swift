@@ -132,10 +132,10 @@ public final class ViTWorkspace {
         matmulRows = []
     }
 
-    /// Creates (once) the matmul products for `rows` rows (bf16 or Float32): every block product split
-    /// into `threads` column slices as the forward pass splits it. Run on the calling thread before the
-    /// parallel loops.
-    func prepareMatmuls(rows: Int, threads: Int, bf16: Bool) {
+    /// Creates (once) the oneDNN matmul products for `rows` rows (`VITKIT_GEMM=dnnl-matmul`): every block
+    /// product split into `threads` column slices as the forward pass splits it. Run on the calling thread
+    /// before the parallel loops.
+    func prepareMatmuls(rows: Int, threads: Int) {
         guard let d = dims, !matmulRows.contains(rows) else { return }
         matmulRows.insert(rows)
         GEMM.singleThreaded()
@@ -146,7 +146,7 @@ public final class ViTWorkspace {
                 let cols = Parallel.part(c, of: threads, count: width, alignment: 16)
                 for b in [true, false] {
                     let key = DNNLMatmul.Key(m: rows, n: cols.count, k: k, ldc: width, column: cols.lowerBound,
-                                             bias: b, bf16: bf16)
+                                             bias: b)
                     if matmuls[key] == nil, !cols.isEmpty { matmuls[key] = DNNLMatmul(key) }
                 }
             }

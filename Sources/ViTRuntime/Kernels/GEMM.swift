@@ -1,12 +1,13 @@
 import Foundation
 internal import CDNNL
 
-/// The matrix products of the forward pass, on the backend chosen once per process.
+/// The matrix products of the portable path (no ViTKit kernels for this CPU, or `VITKIT_KERNELS=off`), and
+/// the head's, on the library chosen once per process.
 ///
 /// oneDNN (`dnnl_sgemm`) is the default: it picks AVX-512 / AVX2 kernels by CPUID itself, whereas
-/// OpenBLAS runs whatever `OPENBLAS_CORETYPE` says (Haswell's AVX2 kernels on these machines). OpenBLAS
-/// stays as the portable fallback; `VITKIT_GEMM=openblas` or `VITKIT_GEMM=dnnl` forces one (tests,
-/// benchmarks). Both are called per chunk from ViTKit's own worker threads, single-threaded each.
+/// OpenBLAS runs whatever `OPENBLAS_CORETYPE` says (Haswell's AVX2 kernels on these machines).
+/// `VITKIT_GEMM=openblas` or `VITKIT_GEMM=dnnl` forces one (tests, benchmarks). Both are called per chunk
+/// from ViTKit's own worker threads, single-threaded each.
 enum GEMM {
     /// The library that computes the products.
     enum Backend: String, Sendable {
@@ -23,8 +24,7 @@ enum GEMM {
     }()
 
     /// Makes the calling thread's GEMM calls single-threaded (OpenMP for oneDNN, OpenBLAS's pool):
-    /// ViTKit's workers split the work themselves, so nested threads would only oversubscribe. Both
-    /// libraries, whatever the backend: the bf16 products always run on oneDNN.
+    /// ViTKit's workers split the work themselves, so nested threads would only oversubscribe.
     static func singleThreaded() {
         if omp_get_max_threads() != 1 { omp_set_num_threads(1) }
         if backend == .openblas { BLAS.setThreads(1) }
