@@ -29,7 +29,7 @@ struct KernelPathTests {
         }
     }
 
-    /// Widths that are not multiples of 16 or 48, heads × head_dim ≠ D, an odd token count and inner
+    /// Widths that are not multiples of 16 or 48, heads × head_dim ≠ D, odd token counts (up to 785) and inner
     /// dimensions of every remainder: the panels' masked edges and partial row tiles.
     static let oddShapes: [(embed: Int, heads: Int, headDim: Int, hidden: Int, image: Int, patch: Int, act: ViTConfig.Activation)] = [
         (40, 5, 8, 72, 35, 7, .gelu),          // T = 26, D = 40, hidden 72
@@ -37,6 +37,7 @@ struct KernelPathTests {
         (96, 3, 32, 200, 30, 6, .quickGelu),   // T = 26, fc1 200 = 4 panels + 8
         (20, 4, 5, 30, 12, 3, .relu),          // tiny: head_dim 5
         (64, 4, 16, 144, 16, 4, .swiglu),
+        (64, 2, 32, 128, 224, 8, .gelu),       // T = 785: score strips over 17 key panels
     ]
 
     @Test("kernel sets agree on shapes no fixture has", arguments: 0..<oddShapes.count)
