@@ -29,16 +29,23 @@ size_t vk_attention_scratch(int T, int hd) {
 }
 
 #if defined(__x86_64__)
+/// The largest of n floats.
+static inline __attribute__((always_inline)) VK512 float row_max512(const float *x, int n) {
+    __m512 mx = _mm512_set1_ps(-INFINITY);
+    int j = 0;
+    for (; j + 16 <= n; j += 16) mx = _mm512_max_ps(mx, _mm512_loadu_ps(x + j));
+    __mmask16 tail = (__mmask16)((1u << (n - j)) - 1);
+    if (j < n) mx = _mm512_mask_max_ps(mx, tail, mx, _mm512_maskz_loadu_ps(tail, x + j));
+    return _mm512_reduce_max_ps(mx);
+}
+
 /// e^(x − max) of each of `rows` rows of n values in place; 1/Σ of each row into inv.
 static VK512 void softmax512(float *s, long ld, int rows, int n, float *inv) {
     for (int r = 0; r < rows; r++) {
         float *x = s + r * ld;
-        __m512 mx = _mm512_set1_ps(-INFINITY);
-        int j = 0;
-        for (; j + 16 <= n; j += 16) mx = _mm512_max_ps(mx, _mm512_loadu_ps(x + j));
-        __mmask16 tail = (__mmask16)((1u << (n - j)) - 1);
-        if (j < n) mx = _mm512_mask_max_ps(mx, tail, mx, _mm512_maskz_loadu_ps(tail, x + j));
-        __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mx)), acc = _mm512_setzero_ps();
+        int j;
+        __mmask16 tail = (__mmask16)((1u << (n % 16)) - 1);
+        __m512 m = _mm512_set1_ps(row_max512(x, n)), acc = _mm512_setzero_ps();
         for (j = 0; j + 16 <= n; j += 16) {
             __m512 e = vk_exp512(_mm512_sub_ps(_mm512_loadu_ps(x + j), m));
             _mm512_storeu_ps(x + j, e);
@@ -75,12 +82,9 @@ static VKBF16A void softmax_bf16_512(const float *s, long ld, int rows, int n, u
     for (int r = 0; r < rows; r++) {
         const float *x = s + r * ld;
         uint16_t *pr = p + r * ldp;
-        __m512 mx = _mm512_set1_ps(-INFINITY);
-        int j = 0;
-        for (; j + 16 <= n; j += 16) mx = _mm512_max_ps(mx, _mm512_loadu_ps(x + j));
-        __mmask16 tail = (__mmask16)((1u << (n - j)) - 1);
-        if (j < n) mx = _mm512_mask_max_ps(mx, tail, mx, _mm512_maskz_loadu_ps(tail, x + j));
-        __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mx)), acc = _mm512_setzero_ps();
+        int j;
+        __mmask16 tail = (__mmask16)((1u << (n % 16)) - 1);
+        __m512 m = _mm512_set1_ps(row_max512(x, n)), acc = _mm512_setzero_ps();
         for (j = 0; j < n; j += 16) {
             __mmask16 k = n - j >= 16 ? (__mmask16)0xFFFF : tail;
             __m512 e = _mm512_maskz_mov_ps(k, exp_bf16_512(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + j), m)));
