@@ -7,7 +7,14 @@ size_t vk_packed_f32_count(int n, int k) {
     return (size_t)(vk_panels(n) - 1) * VK_PANEL * k + (size_t)((last + 15) / 16 * 16) * k;
 }
 
+#if defined(__x86_64__)
+void vk_pack_f32_avx512(const float *b, int n, int k, long col_stride, float *packed);
+#endif
+
 void vk_pack_f32(const float *b, int n, int k, long col_stride, long k_stride, float *packed) {
+#if defined(__x86_64__)
+    if (k_stride == 1 && (vk_cpu_isa() & VK_ISA_AVX512)) { vk_pack_f32_avx512(b, n, k, col_stride, packed); return; }
+#endif
     for (int p = 0; p < vk_panels(n); p++) {
         int c0 = p * VK_PANEL, w = n - c0 < VK_PANEL ? n - c0 : VK_PANEL, wp = (w + 15) / 16 * 16;
         float *dst = packed + (size_t)c0 * k;
