@@ -97,9 +97,21 @@ static VKBF16 void pack_pairs_adjacent(const float *b, int n, int k, long col_st
     for (int p = 0; p < vk_panels(n); p++) {
         int c0 = p * VK_PANEL, wd = n - c0 < VK_PANEL ? n - c0 : VK_PANEL, wp = (wd + 15) / 16 * 16;
         uint32_t *dst = (uint32_t *)(packed + (size_t)c0 * k2 * 2);
+        int k32 = wd == wp ? k / 32 * 32 : 0;  // 16 columns × 16 pairs at a time through a transpose
+        for (int j0 = 0; j0 < wp; j0 += 16) {
+            for (int kk = 0; kk < k32; kk += 32) {
+                __m512 r[16];
+                for (int i = 0; i < 16; i++) {
+                    const float *src = b + (long)(c0 + j0 + i) * col_stride + kk;
+                    r[i] = (__m512)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(src + 16), _mm512_loadu_ps(src));
+                }
+                transpose16(r);
+                for (int i = 0; i < 16; i++) _mm512_storeu_ps((float *)(dst + (size_t)(kk / 2 + i) * wp + j0), r[i]);
+            }
+        }
         for (int j = 0; j < wp; j++) {
             const float *src = b + (long)(c0 + j) * col_stride;
-            for (int k0 = 0; k0 < k; k0 += 512) {  // 256 pairs at a time
+            for (int k0 = k32; k0 < k; k0 += 512) {  // the rest: 256 pairs at a time
                 int kn = k - k0 < 512 ? k - k0 : 512, pn = (kn + 1) / 2;
                 if (j < wd) {
                     uint16_t *t16 = (uint16_t *)tmp;
