@@ -16,6 +16,45 @@ extension VisionTransformer {
         case rows(Range<Int>)
     }
 
+    /// The first `full` of `blocks` whole, and the last block's LN1 → qkv when `full` < `blocks.count` (its rest
+    /// runs on the pruned rows afterwards), by column panels or (`split: .rows`) by row chunks.
+    func packedBlocks(_ blocks: [WeightLayout.Block], full fullBlocks: Int, _ all: Tokens, batch n: Int,
+                      workspace ws: ViTWorkspace, eps: Float, par: WorkerPool) {
+        let d = dims, rows = all.rows
+        guard packedRows(rows: rows, workspace: ws) else {
+            for (i, blk) in blocks.enumerated() {
+                packedAttentionInput(blk, all, workspace: ws, eps: eps, .columns(par))
+                if i == fullBlocks { break }
+                anyAttention(batch: n, queries: d.tokens, workspace: ws, par: par)
+                packedBlockTail(blk, all, workspace: ws, eps: eps, .columns(par))
+            }
+            return
+        }
+        // Per row chunk: LN1 → qkv; then attention; then per row chunk the rest of the block and the next
+        // block's LN1 → qkv.
+        let chunks = threads * max(1, min(Parallel.chunksPerThread, rows / (threads * 8)))
+        par.forChunks(chunks) { c in
+            packedAttentionInput(blocks[0], all, workspace: ws, eps: eps, .rows(Parallel.part(c, of: chunks, count: rows)))
+        }
+        for i in 0..<fullBlocks {
+            anyAttention(batch: n, queries: d.tokens, workspace: ws, par: par)
+            let next = i + 1 < blocks.count ? blocks[i + 1] : nil
+            par.forChunks(chunks) { c in
+                let r = PackedSchedule.rows(Parallel.part(c, of: chunks, count: rows))
+                packedBlockTail(blocks[i], all, workspace: ws, eps: eps, r)
+                if let next { packedAttentionInput(next, all, workspace: ws, eps: eps, r) }
+            }
+        }
+    }
+
+    /// Whether the packed blocks run by row chunks (`PackedSchedule.rows`): only when `split` says rows and the
+    /// model's buffers allow it. `auto` takes columns: on 2 cores rows measured slower for ViT-S/16 and B/16
+    /// (every row chunk streams all of a block's weights) and level for ViT-Ti/16 (docs/PERFORMANCE.md).
+    private func packedRows(rows: Int, workspace ws: ViTWorkspace) -> Bool {
+        guard rowsScheduleFits(ws), threads > 1, case .rows = split else { return false }
+        return true
+    }
+
     /// ln = norm1(x); qkv = ln·W_qkvᵀ + b.
     func packedAttentionInput(_ blk: WeightLayout.Block, _ t: Tokens, workspace ws: ViTWorkspace, eps: Float,
                               _ s: PackedSchedule) {
