@@ -222,11 +222,16 @@ extension VisionTransformer {
             func run(_ r: Range<Int>, _ p: Range<Int>) {
                 guard !r.isEmpty else { return }
                 let out = (y + r.lowerBound * ldy * bytes).assumingMemoryBound(to: Float.self)
-                if m.half {
+                switch m.kind {
+                case .bf16:
                     _ = vk_gemm_bf16(Int32(r.count), Int32(m.n), Int32(m.k), half + r.lowerBound * ldh, ldh,
                                      m.base.assumingMemoryBound(to: UInt16.self), Int32(p.lowerBound),
                                      Int32(p.upperBound), out, ldy, ep)
-                } else {
+                case .f16:
+                    _ = vk_gemm_f16w(Int32(r.count), Int32(m.n), Int32(m.k), input + r.lowerBound * ld, ld,
+                                     m.base.assumingMemoryBound(to: UInt16.self), Int32(p.lowerBound),
+                                     Int32(p.upperBound), out, ldy, ep)
+                case .f32:
                     _ = vk_gemm_f32(isa, Int32(r.count), Int32(m.n), Int32(m.k), input + r.lowerBound * ld, ld,
                                     m.base.assumingMemoryBound(to: Float.self), Int32(p.lowerBound),
                                     Int32(p.upperBound), out, ldy, ep)

@@ -34,12 +34,20 @@ public final class VisionTransformer: Sendable {
     /// The instruction set of the kernels `packed` is run by (`.off`: the portable path).
     let kernels: CPUKernels.ISA
 
-    /// Said once when `precision` is bf16 but this CPU (or `VITKIT_KERNELS`) gives no AVX512_BF16 kernels:
-    /// the products then run in fp32; nil otherwise.
+    /// Said once when `precision` asks for a format this CPU (or `VITKIT_KERNELS`) has no kernels for: bf16
+    /// without AVX512_BF16, f16 without AVX-512. The products then run in fp32; nil otherwise.
     public var precisionNote: String? {
-        guard precision == .bf16, packed?.bf16 != true else { return nil }
-        return "note: this CPU has no AVX512_BF16 instructions (or VITKIT_KERNELS disables them); "
-            + "running the products in fp32 instead (the fp32 results)"
+        switch precision {
+        case .fp32: return nil
+        case .bf16:
+            guard packed?.blocks != .bf16 else { return nil }
+            return "note: this CPU has no AVX512_BF16 instructions (or VITKIT_KERNELS disables them); "
+                + "running the products in fp32 instead (the fp32 results)"
+        case .f16:
+            guard packed?.blocks != .f16 else { return nil }
+            return "note: f16 weight storage needs the AVX-512 kernels, which this CPU (or VITKIT_KERNELS) does not "
+                + "give; running Float32 weights instead (the fp32 results)"
+        }
     }
 
     /// The config of the weights.
@@ -69,8 +77,13 @@ public final class VisionTransformer: Sendable {
         self.precision = precision
         let isa = CPUKernels.supports(kernels) ? kernels : .off
         self.kernels = isa
-        self.packed = isa == .off ? nil
-            : PackedWeights(weights.layout, bf16: precision == .bf16 && isa == .avx512 && CPUKernels.bf16)
+        let blocks: PackedWeights.Kind
+        switch precision {
+        case .bf16 where isa == .avx512 && CPUKernels.bf16: blocks = .bf16
+        case .f16 where isa == .avx512: blocks = .f16
+        default: blocks = .f32
+        }
+        self.packed = isa == .off ? nil : PackedWeights(weights.layout, blocks: blocks)
     }
 
     /// Checks `tensors` against `config` (see `ViTWeights.init`) and builds the model.

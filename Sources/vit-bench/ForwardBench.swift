@@ -15,7 +15,7 @@ struct ForwardBench: ParsableCommand {
     @Option(help: "Images per forward pass.") var batch = 1
     @Option(name: .customLong("repeat"), help: "Timed repetitions after one warm-up.") var repetitions = 10
     @Option(help: "Threads (default: all cores).") var threads: Int?
-    @Option(help: "Products in fp32 or bf16.") var precision: Precision = .fp32
+    @Option(help: "fp32, bf16 or f16 (see vit-run --help).") var precision: Precision = .fp32
 
     /// (embed dim, depth, heads) of timm's vit_{tiny,small,base,large}_patch16_224.
     static let sizes: [String: (Int, Int, Int)] = [

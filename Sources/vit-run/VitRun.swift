@@ -51,7 +51,7 @@ struct VitRun: ParsableCommand {
     @Option(name: .customLong("repeat"), help: "Time N forward passes after one warm-up; the last stderr line gives median and min.")
     var repetitions: Int?
     @Option(help: "Threads for the forward pass (default: all cores).") var threads: Int?
-    @Option(help: "Products in fp32 (reference results) or bf16 (block weights in bfloat16, ~1e-2 relative).")
+    @Option(help: "fp32 (reference results), bf16 (block weights and products in bfloat16, ~1e-2 relative) or f16 (block weights stored in half precision, fp32 products, ~1e-3 relative).")
     var precision: Precision = .fp32
     @Option(help: "Class names, one per line (replaces the checkpoint's labels).") var labels: String?
     @Flag(help: "Print the top classes as JSON.") var json = false

@@ -92,6 +92,15 @@ int vk_gemm_f32(int isa, int m, int n, int k, const float *a, long lda, const fl
 int vk_gemm_bf16(int m, int n, int k, const uint16_t *a, long lda, const uint16_t *packed, int p0, int p1,
                  float *c, long ldc, const vk_epilogue *ep);
 
+/// f16 storage: packs W[n×k] (a Linear's weight, row-major) like `vk_pack_f32` into `scratch`
+/// (vk_packed_f32_count(n, k) floats), then rounds the panels to IEEE half precision into `packed` (as many 16-bit
+/// units). Returns -1 (nothing written) without AVX-512.
+int vk_pack_f16(const float *w, int n, int k, float *scratch, uint16_t *packed);
+/// As `vk_gemm_f32` (AVX-512) with weights packed by `vk_pack_f16`, widened to Float32 as they load; Float32
+/// products, accumulation and epilogue. Returns -1 without AVX-512.
+int vk_gemm_f16w(int m, int n, int k, const float *a, long lda, const uint16_t *packed, int p0, int p1, float *c,
+                 long ldc, const vk_epilogue *ep);
+
 /// Floats of scratch one thread needs for `vk_attention` or `vk_attention_bf16` with T tokens and head width hd.
 size_t vk_attention_scratch(int T, int hd);
 
