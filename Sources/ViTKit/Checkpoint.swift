@@ -62,7 +62,8 @@ public final class Checkpoint: Sendable {
         var tensors: [String: Tensor] = [:]
         for entry in mapping.plan.entries { tensors[entry.canonicalName] = try ViTMapper.materialize(entry, from: source) }
         let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
-        return Model(try VisionTransformer(config: mapping.config, tensors: tensors, threads: threads))
+        return Model(try VisionTransformer(config: mapping.config, tensors: tensors, threads: threads,
+                                           precision: options.precision))
     }
 
     /// Writes the checkpoint in the canonical layout, with its config embedded.

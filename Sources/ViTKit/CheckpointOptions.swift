@@ -25,12 +25,15 @@ public struct CheckpointOptions: Sendable, Equatable {
     public var allowUnused: Bool
     /// Threads for the forward pass (nil: every core).
     public var threads: Int?
+    /// Number format of the forward pass's block weights and products (fp32, bf16, f16); a format this CPU has
+    /// no kernels for runs in fp32, and `Model.precisionNote` says so.
+    public var precision: Precision
 
     /// - Parameters: see the properties; every one defaults to "read it from the checkpoint".
     public init(convention: Convention? = nil, heads: Int? = nil, layerNormEps: Double? = nil, imageSize: [Int]? = nil,
                 inChannels: Int? = nil, mapFile: String? = nil, patchOrder: PatchOrder? = nil,
                 activation: ViTConfig.Activation? = nil, headActivation: ViTConfig.PreLogitsActivation? = nil,
-                allowUnused: Bool = false, threads: Int? = nil) {
+                allowUnused: Bool = false, threads: Int? = nil, precision: Precision = .fp32) {
         self.convention = convention
         self.heads = heads
         self.layerNormEps = layerNormEps
@@ -42,6 +45,7 @@ public struct CheckpointOptions: Sendable, Equatable {
         self.headActivation = headActivation
         self.allowUnused = allowUnused
         self.threads = threads
+        self.precision = precision
     }
 
     /// The mapping options these describe, with the map file read and parsed.

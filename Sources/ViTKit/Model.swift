@@ -11,6 +11,9 @@ public final class Model: Sendable {
     /// The model's config.
     public var config: ModelConfig { ModelConfig(transformer.config) }
 
+    /// Set when the precision asked for has no kernels on this CPU and the products run in fp32 instead.
+    public var precisionNote: String? { transformer.precisionNote }
+
     /// The input shape for `batch` images: [batch, channels, height, width].
     public func inputShape(batch: Int) -> [Int] { transformer.inputShape(batch: batch) }
 

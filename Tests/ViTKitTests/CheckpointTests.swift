@@ -56,6 +56,27 @@ struct FacadeTests {
         }
     }
 
+    /// bf16 and f16 through the options: within 2e-2 (bf16) and 5e-3 (f16) of the reference logits relative to the
+    /// largest, or, where this CPU has no kernels for them, fp32's own outputs with a note.
+    @Test("the precision option reaches the forward pass", arguments: [Precision.bf16, .f16])
+    func precisionOption(_ precision: Precision) throws {
+        let c = FacadeCase.all[0]
+        let path = "\(root)/\(c.checkpoint)"
+        let input = try NpyFile(path: "\(root)/\(c.folder)/input.npy").tensor
+        let images = try Tensor(shape: input.shape, float32: input.floats())
+        let model = try Checkpoint.open(path, options: CheckpointOptions(heads: c.heads, precision: precision)).model()
+        #expect(model.transformer.precision == precision)
+        let got = try model(images).floats()
+        let fp32 = try Checkpoint.open(path, options: CheckpointOptions(heads: c.heads)).model()(images).floats()
+        if model.precisionNote != nil {
+            #expect(got == fp32)
+        } else {
+            let scale = max(fp32.map(abs).max() ?? 1, 1)
+            let worst = zip(got, fp32).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(worst > 0 && worst <= (precision == .bf16 ? 2e-2 : 5e-3) * scale, "\(precision): \(worst)")
+        }
+    }
+
     @Test("imageSize and patchSize read as height and width; every ViTConfig field reads through")
     func config() throws {
         let checkpoint = try Checkpoint.open("\(root)/conventions/hf_vit_classification/model")
