@@ -5,15 +5,24 @@
 #include "math512.h"
 #include "tile512.h"
 
-static inline __attribute__((always_inline)) VK512 void tile_f32(int mr, int nv, int k, const float *a, long lda,
-                                                               const float *b, int wp, float *c, long ldc, int cols,
-                                                               const float *bias, const float *gamma, const vk_epilogue *ep, int row) {
+/// 16 weights of a panel row as Float32: stored so (`half` 0), or IEEE half widened as they load (`half` 1).
+static inline __attribute__((always_inline)) VK512 __m512 load_b(const void *b, long i, int half) {
+    return half ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)b + i)))
+                : _mm512_loadu_ps((const float *)b + i);
+}
+
+/// One micro-tile: mr (≤ 8) rows of A times nv (≤ 3) 16-column vectors of B, B's rows `wp` elements apart
+/// (Float32, or f16 storage with `half`), through the fused store.
+static inline __attribute__((always_inline)) VK512 void tile(int mr, int nv, int half, int k, const float *a, long lda,
+                                                           const void *b, int wp, float *c, long ldc, int cols,
+                                                           const float *bias, const float *gamma,
+                                                           const vk_epilogue *ep, int row) {
     __m512 acc[8][3];
     for (int r = 0; r < 8; r++)
         for (int j = 0; j < 3; j++) acc[r][j] = _mm512_setzero_ps();
-    for (int kk = 0; kk < k; kk++) {
-        __m512 b0 = _mm512_loadu_ps(b), b1 = nv > 1 ? _mm512_loadu_ps(b + 16) : b0, b2 = nv > 2 ? _mm512_loadu_ps(b + 32) : b0;
-        b += wp;  // B's row stride: a packed panel's width, or a plain matrix's leading dimension
+    for (long kk = 0; kk < k; kk++) {
+        long o = kk * wp;  // B's row stride: a packed panel's width, or a plain matrix's leading dimension
+        __m512 b0 = load_b(b, o, half), b1 = nv > 1 ? load_b(b, o + 16, half) : b0, b2 = nv > 2 ? load_b(b, o + 32, half) : b0;
         for (int r = 0; r < 8; r++) {
             if (r >= mr) break;
             __m512 x = _mm512_set1_ps(a[r * lda + kk]);
@@ -25,65 +34,57 @@ static inline __attribute__((always_inline)) VK512 void tile_f32(int mr, int nv,
     vk_store_tile512(acc, mr, nv, c, ldc, cols, bias, gamma, ep, row);
 }
 
-/// As tile_f32 with the weights stored as IEEE half precision (f16 storage), widened lane by lane as they load.
-static inline __attribute__((always_inline)) VK512 void tile_f16w(int mr, int nv, int k, const float *a, long lda,
-                                                                const uint16_t *b, int wp, float *c, long ldc,
-                                                                int cols, const float *bias, const float *gamma,
-                                                                const vk_epilogue *ep, int row) {
-    __m512 acc[8][3];
-    for (int r = 0; r < 8; r++)
-        for (int j = 0; j < 3; j++) acc[r][j] = _mm512_setzero_ps();
-    for (int kk = 0; kk < k; kk++) {
-        __m512 b0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b));
-        __m512 b1 = nv > 1 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(b + 16))) : b0;
-        __m512 b2 = nv > 2 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(b + 32))) : b0;
-        b += wp;
-        for (int r = 0; r < 8; r++) {
-            if (r >= mr) break;
-            __m512 x = _mm512_set1_ps(a[r * lda + kk]);
-            acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);
-            if (nv > 1) acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);
-            if (nv > 2) acc[r][2] = _mm512_fmadd_ps(x, b2, acc[r][2]);
-        }
+// One out-of-line function per tile shape and weight format: each keeps its accumulators in registers, and an
+// unoptimised (debug) build keeps one tile's locals per stack frame instead of all 48 shapes' at once.
+#define TILE(MR, NV, H) \
+    static __attribute__((noinline)) VK512 void tile_##MR##_##NV##_##H(int k, const float *a, long lda, const void *b, \
+        int wp, float *c, long ldc, int cols, const float *bias, const float *gamma, const vk_epilogue *ep, int row) { \
+        tile(MR, NV, H, k, a, lda, b, wp, c, ldc, cols, bias, gamma, ep, row); \
     }
-    vk_store_tile512(acc, mr, nv, c, ldc, cols, bias, gamma, ep, row);
-}
-
-// One out-of-line function per tile shape: each keeps its accumulators in registers, and an unoptimised
-// (debug) build keeps one tile's locals per stack frame instead of all 24 shapes' at once.
-#define TILE(MR, NV) \
-    static __attribute__((noinline)) VK512 void tile_##MR##_##NV(int k, const float *a, long lda, const float *b, int wp, float *c, long ldc, int cols, const float *bias, const float *gamma, const vk_epilogue *ep, int row) { \
-        tile_f32(MR, NV, k, a, lda, b, wp, c, ldc, cols, bias, gamma, ep, row); \
-    }
-#define TILES(MR) TILE(MR, 1) TILE(MR, 2) TILE(MR, 3)
+#define TILES(MR) TILE(MR, 1, 0) TILE(MR, 2, 0) TILE(MR, 3, 0) TILE(MR, 1, 1) TILE(MR, 2, 1) TILE(MR, 3, 1)
 TILES(1) TILES(2) TILES(3) TILES(4) TILES(5) TILES(6) TILES(7) TILES(8)
 #undef TILE
-#define TILE(MR, NV) case (MR) * 4 + (NV): tile_##MR##_##NV(k, a, lda, b, wp, c, ldc, cols, bias, gamma, ep, row); break;
+#define TILE(MR, NV, H) case ((MR) * 4 + (NV)) * 2 + (H): tile_##MR##_##NV##_##H(k, a, lda, b, wp, c, ldc, cols, bias, gamma, ep, row); break;
 
-static VK512 void tile_dispatch(int mr, int nv, int k, const float *a, long lda, const float *b, int wp, float *c,
-                                long ldc, int cols, const float *bias, const float *gamma, const vk_epilogue *ep, int row) {
-    switch (mr * 4 + nv) {
+static VK512 void tile_dispatch(int mr, int nv, int half, int k, const float *a, long lda, const void *b, int wp,
+                                float *c, long ldc, int cols, const float *bias, const float *gamma,
+                                const vk_epilogue *ep, int row) {
+    switch ((mr * 4 + nv) * 2 + half) {
         TILES(1) TILES(2) TILES(3) TILES(4) TILES(5) TILES(6) TILES(7) TILES(8)
     default: break;
     }
 }
 
-VK512 int vk_gemm_f32_avx512(int m, int n, int k, const float *a, long lda, const float *packed, int p0, int p1,
-                             float *c, long ldc, const vk_epilogue *ep) {
-    // Rows in blocks whose slice of A (mc × k) stays in L2 while every panel passes over it.
+/// The panels p0..<p1 of a packed product, rows in blocks whose slice of A (mc × k) stays in L2 while every panel
+/// passes over it; the weights Float32 or (`half`) IEEE half.
+static VK512 void gemm_panels(int m, int n, int k, const float *a, long lda, const void *packed, int half, int p0,
+                              int p1, float *c, long ldc, const vk_epilogue *ep) {
     int mc = vk_row_block(k, sizeof(float));
     for (int r0 = 0; r0 < m; r0 += mc) {
         int r1 = m - r0 < mc ? m : r0 + mc;
         for (int p = p0; p < p1; p++) {
             int c0 = p * VK_PANEL, cols = n - c0 < VK_PANEL ? n - c0 : VK_PANEL, wp = (cols + 15) / 16 * 16;
-            const float *b = packed + (size_t)c0 * k;
+            const void *b = half ? (const void *)((const uint16_t *)packed + (size_t)c0 * k)
+                                 : (const void *)((const float *)packed + (size_t)c0 * k);
             const float *bias = ep->bias ? ep->bias + c0 : 0, *gamma = ep->gamma ? ep->gamma + c0 : 0;
             for (int r = r0; r < r1; r += 8) {
                 int mr = r1 - r < 8 ? r1 - r : 8;
-                tile_dispatch(mr, wp / 16, k, a + r * lda, lda, b, wp, c + r * ldc + c0, ldc, cols, bias, gamma, ep, r);
+                tile_dispatch(mr, wp / 16, half, k, a + r * lda, lda, b, wp, c + r * ldc + c0, ldc, cols, bias, gamma,
+                              ep, r);
             }
         }
     }
+}
+
+VK512 int vk_gemm_f32_avx512(int m, int n, int k, const float *a, long lda, const float *packed, int p0, int p1,
+                             float *c, long ldc, const vk_epilogue *ep) {
+    gemm_panels(m, n, k, a, lda, packed, 0, p0, p1, c, ldc, ep);
+    return 0;
+}
+
+VK512 int vk_gemm_f16w_avx512(int m, int n, int k, const float *a, long lda, const uint16_t *packed, int p0, int p1,
+                              float *c, long ldc, const vk_epilogue *ep) {
+    gemm_panels(m, n, k, a, lda, packed, 1, p0, p1, c, ldc, ep);
     return 0;
 }
 
@@ -95,50 +96,13 @@ VK512 int vk_gemm_f32_avx512_plain(int m, int n, int k, const float *a, long lda
         const float *bias = ep->bias ? ep->bias + c0 : 0, *gamma = ep->gamma ? ep->gamma + c0 : 0;
         for (int r = 0; r < m; r += 8) {
             int mr = m - r < 8 ? m - r : 8;
-            tile_dispatch(mr, cols / 16, k, a + r * lda, lda, b + c0, (int)ldb, c + r * ldc + c0, ldc, cols, bias, gamma,
+            tile_dispatch(mr, cols / 16, 0, k, a + r * lda, lda, b + c0, (int)ldb, c + r * ldc + c0, ldc, cols, bias, gamma,
                           ep, r);
         }
         c0 += cols;
     }
     return 0;
 }
-#define TILE16(MR, NV) \
-    static __attribute__((noinline)) VK512 void tile16_##MR##_##NV(int k, const float *a, long lda, const uint16_t *b, \
-        int wp, float *c, long ldc, int cols, const float *bias, const float *gamma, const vk_epilogue *ep, int row) { \
-        tile_f16w(MR, NV, k, a, lda, b, wp, c, ldc, cols, bias, gamma, ep, row); \
-    }
-#define TILES16(MR) TILE16(MR, 1) TILE16(MR, 2) TILE16(MR, 3)
-TILES16(1) TILES16(2) TILES16(3) TILES16(4) TILES16(5) TILES16(6) TILES16(7) TILES16(8)
-#undef TILE16
-#undef TILES16
-
-VK512 int vk_gemm_f16w_avx512(int m, int n, int k, const float *a, long lda, const uint16_t *packed, int p0, int p1,
-                              float *c, long ldc, const vk_epilogue *ep) {
-    int mc = vk_row_block(k, sizeof(float));
-    for (int r0 = 0; r0 < m; r0 += mc) {
-        int r1 = m - r0 < mc ? m : r0 + mc;
-        for (int p = p0; p < p1; p++) {
-            int c0 = p * VK_PANEL, cols = n - c0 < VK_PANEL ? n - c0 : VK_PANEL, wp = (cols + 15) / 16 * 16;
-            const uint16_t *b = packed + (size_t)c0 * k;
-            const float *bias = ep->bias ? ep->bias + c0 : 0, *gamma = ep->gamma ? ep->gamma + c0 : 0;
-            for (int r = r0; r < r1; r += 8) {
-                int mr = r1 - r < 8 ? r1 - r : 8;
-                const float *ar = a + r * lda;
-                float *cr = c + r * ldc + c0;
-                switch (mr * 4 + wp / 16) {
-#define CASE16(MR, NV) case (MR) * 4 + (NV): tile16_##MR##_##NV(k, ar, lda, b, wp, cr, ldc, cols, bias, gamma, ep, r); break;
-#define CASES16(MR) CASE16(MR, 1) CASE16(MR, 2) CASE16(MR, 3)
-                    CASES16(1) CASES16(2) CASES16(3) CASES16(4) CASES16(5) CASES16(6) CASES16(7) CASES16(8)
-#undef CASE16
-#undef CASES16
-                default: break;
-                }
-            }
-        }
-    }
-    return 0;
-}
-
 /// Rounds n floats to IEEE half precision (nearest even), 16 at a time.
 VK512 void vk_to_f16_avx512(const float *x, size_t n, uint16_t *y) {
     size_t i = 0;
