@@ -1,7 +1,6 @@
 // bf16 products on AVX512_BF16: VDPBF16PS adds two bf16 products per fp32 lane, so each step of the inner
 // loop covers two values of k (the weights are packed in pairs along k, A is broadcast a pair at a time).
 #include "vit_kernels.h"
-#include <string.h>
 #if defined(__x86_64__)
 #include "math512.h"
 #include "tile512.h"
@@ -154,17 +153,13 @@ static VKBF16 void pack_pairs_across_rows(const float *b, int n, int k, long k_s
     }
 }
 
-static VKBF16 void to_bf16_rows(const float *x, long ldx, int rows, int k, uint16_t *y, long ldy) {
-    for (int r = 0; r < rows; r++) {
-        const float *xr = x + r * ldx;
-        uint16_t *yr = y + r * ldy;
-        int j = 0;
-        for (; j + 16 <= k; j += 16) _mm256_storeu_si256((__m256i *)(yr + j), (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(xr + j)));
-        if (j < k) {
-            __mmask16 m = (__mmask16)((1u << (k - j)) - 1);
-            _mm256_mask_storeu_epi16(yr + j, m, (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, xr + j)));
-        }
-        if (k & 1) yr[k] = 0;
+/// n floats rounded to bfloat16, 16 at a time, the tail masked.
+static VKBF16 void to_bf16(const float *x, size_t n, uint16_t *y) {
+    size_t j = 0;
+    for (; j + 16 <= n; j += 16) _mm256_storeu_si256((__m256i *)(y + j), (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(x + j)));
+    if (j < n) {
+        __mmask16 m = (__mmask16)((1u << (n - j)) - 1);
+        _mm256_mask_storeu_epi16(y + j, m, (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, x + j)));
     }
 }
 #endif
@@ -190,19 +185,16 @@ int vk_pack_bf16_fast(const float *b, int n, int k, long col_stride, long k_stri
     return -1;
 }
 
-void vk_to_bf16_rows(const float *x, long ldx, int rows, int k, uint16_t *y, long ldy) {
+void vk_to_bf16(const float *x, size_t n, uint16_t *y) {
 #if defined(__x86_64__)
-    if (vk_cpu_isa() & VK_ISA_AVX512_BF16) { to_bf16_rows(x, ldx, rows, k, y, ldy); return; }
+    if (vk_cpu_isa() & VK_ISA_AVX512_BF16) { to_bf16(x, n, y); return; }
 #endif
+    for (size_t j = 0; j < n; j++) y[j] = vk_bf16(x[j]);
+}
+
+void vk_to_bf16_rows(const float *x, long ldx, int rows, int k, uint16_t *y, long ldy) {
     for (int r = 0; r < rows; r++) {
-        const float *xr = x + r * ldx;
-        uint16_t *yr = y + r * ldy;
-        for (int j = 0; j < k; j++) {
-            uint32_t u;
-            memcpy(&u, &xr[j], 4);
-            yr[j] = (u & 0x7FFFFFFF) > 0x7F800000 ? (uint16_t)((u >> 16) | 0x40)
-                                                 : (uint16_t)((u + 0x7FFF + ((u >> 16) & 1)) >> 16);
-        }
-        if (k & 1) yr[k] = 0;
+        vk_to_bf16(x + r * ldx, (size_t)k, y + r * ldy);
+        if (k & 1) y[r * ldy + k] = 0;
     }
 }

@@ -1,5 +1,4 @@
 #include "vit_kernels.h"
-#include <string.h>
 
 size_t vk_packed_f32_count(int n, int k) {
     if (n <= 0 || k <= 0) return 0;
@@ -26,12 +25,6 @@ void vk_pack_f32(const float *b, int n, int k, long col_stride, long k_stride, f
     }
 }
 
-static inline uint16_t bf16(float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    if ((u & 0x7FFFFFFF) > 0x7F800000) return (uint16_t)((u >> 16) | 0x40);  // quiet NaN
-    return (uint16_t)((u + 0x7FFF + ((u >> 16) & 1)) >> 16);
-}
 
 size_t vk_packed_bf16_count(int n, int k) { return vk_packed_f32_count(n, (k + 1) / 2) * 2; }
 
@@ -50,7 +43,7 @@ void vk_pack_bf16_strided(const float *b, int n, int k, long col_stride, long k_
             for (int j = 0; j < wp; j++) {
                 for (int h = 0; h < 2; h++) {
                     int kk = 2 * kp + h;
-                    row[2 * j + h] = (j < wd && kk < k) ? bf16(b[(long)(c0 + j) * col_stride + (long)kk * k_stride]) : 0;
+                    row[2 * j + h] = (j < wd && kk < k) ? vk_bf16(b[(long)(c0 + j) * col_stride + (long)kk * k_stride]) : 0;
                 }
             }
         }

@@ -53,6 +53,14 @@ size_t vk_packed_bf16_count(int n, int k);
 void vk_pack_bf16(const float *w, int n, int k, uint16_t *packed);
 /// As `vk_pack_bf16` for B with element (kk, j) at b[j·col_stride + kk·k_stride] (see `vk_pack_f32`).
 void vk_pack_bf16_strided(const float *b, int n, int k, long col_stride, long k_stride, uint16_t *packed);
+/// One float rounded to bfloat16, to nearest even (a NaN stays a quiet NaN): the scalar rounding every path shares.
+static inline uint16_t vk_bf16(float f) {
+    union { float f; uint32_t u; } v = {f};
+    if ((v.u & 0x7FFFFFFF) > 0x7F800000) return (uint16_t)((v.u >> 16) | 0x40);
+    return (uint16_t)((v.u + 0x7FFF + ((v.u >> 16) & 1)) >> 16);
+}
+/// Rounds n floats to bfloat16, to nearest even (16 lanes at a time on AVX512_BF16).
+void vk_to_bf16(const float *x, size_t n, uint16_t *y);
 /// Rounds `rows` rows of k floats (row stride ldx) to bfloat16 rows of stride ldy (even, ≥ k), zero-padding
 /// the odd column of an odd k.
 void vk_to_bf16_rows(const float *x, long ldx, int rows, int k, uint16_t *y, long ldy);

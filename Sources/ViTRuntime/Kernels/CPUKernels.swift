@@ -53,21 +53,9 @@ public enum KernelInfo {
 
 /// bfloat16 (the upper half of an IEEE Float32) as raw UInt16 bits, through the C kernels' rounding.
 enum BFloat16 {
-    /// Rounds `count` floats to bfloat16, to nearest even (`vk_to_bf16_rows`: 16 lanes at a time on
-    /// AVX512_BF16, scalar elsewhere; a NaN stays a NaN).
+    /// Rounds `count` floats to bfloat16, to nearest even (`vk_to_bf16`: 16 lanes at a time on AVX512_BF16,
+    /// scalar elsewhere; a NaN stays a NaN).
     static func convert(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<UInt16>) {
-        guard count > 0 else { return }
-        if count % 2 == 0 {
-            vk_to_bf16_rows(x, count, 1, Int32(count), y, count)
-        } else {
-            // The C routine zeroes the pad column of an odd row: round all but the last value as one row, the
-            // last one as a row of its own into a two-value scratch.
-            if count > 1 { vk_to_bf16_rows(x, count, 1, Int32(count - 1), y, count - 1) }
-            var pair: (UInt16, UInt16) = (0, 0)
-            withUnsafeMutableBytes(of: &pair) { p in
-                vk_to_bf16_rows(x + count - 1, 1, 1, 1, p.baseAddress!.assumingMemoryBound(to: UInt16.self), 2)
-                y[count - 1] = p.load(as: UInt16.self)
-            }
-        }
+        vk_to_bf16(x, max(count, 0), y)
     }
 }
