@@ -1,4 +1,4 @@
-"""ONNX Runtime and OpenVINO on timm's ONNX export of a ViT, for tools/bench_peers.sh.
+"""ONNX Runtime and OpenVINO on timm's ONNX export of a ViT, for tools/bench_forward.sh.
 
 Usage (tools/.venv/bin/python tools/bench_peers.py ...):
   export MODEL                     torch.onnx.export (opset 17) of timm MODEL (random weights) into
@@ -7,20 +7,12 @@ Usage (tools/.venv/bin/python tools/bench_peers.py ...):
   openvino MODEL BATCH REPEAT PREC OpenVINO CPU, LATENCY hint, 2 threads, inference precision f32 or bf16
 Each run prints one line `name model batch=<b> median_ms=<x> min_ms=<y>` (as vit-bench does).
 """
-import os, statistics, sys, time
+import os, sys
+
+from bench_python import timed  # the same warm-up, median and minimum as the Python side of the other benchmarks
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CACHE = os.path.join(HERE, ".bench")
-
-
-def timed(fn, repeat):
-    fn()  # warm-up
-    ts = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        ts.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(ts), min(ts)
 
 
 def onnx_path(name):
