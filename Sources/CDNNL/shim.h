@@ -12,9 +12,9 @@
 extern void omp_set_num_threads(int);
 extern int omp_get_max_threads(void);
 
-/// One oneDNN matmul primitive of fixed shape, dst[m×n] (row stride ldc, f32) =
-/// src[m×k] (row-major, `in_type`) · W[n×k]ᵀ (row-major, `in_type`) + bias[n] (f32), with memory
-/// objects whose data handles are set at each run (no allocation per run).
+/// One oneDNN matmul primitive of fixed shape, dst[m×n] (row stride ldc) = src[m×k] (row-major) ·
+/// W[n×k]ᵀ (row-major) + bias[n], all f32, with memory objects whose data handles are set at each run (no
+/// allocation per run).
 typedef struct {
     dnnl_primitive_t primitive;
     dnnl_stream_t stream;
@@ -22,13 +22,13 @@ typedef struct {
 } vitkit_matmul;
 
 /// Creates `mm` on `engine`; returns a dnnl_status_t (0 = success; nothing to destroy otherwise).
-static inline int vitkit_matmul_create(vitkit_matmul *mm, dnnl_engine_t engine, dnnl_data_type_t in_type,
-                                       int64_t m, int64_t n, int64_t k, int64_t ldc, int with_bias) {
+static inline int vitkit_matmul_create(vitkit_matmul *mm, dnnl_engine_t engine, int64_t m, int64_t n, int64_t k,
+                                       int64_t ldc, int with_bias) {
     dnnl_dims_t sd = {m, k}, ss = {k, 1}, wd = {k, n}, ws = {1, k}, bd = {1, n}, bs = {n, 1}, dd = {m, n}, ds = {ldc, 1};
     dnnl_memory_desc_t smd, wmd, bmd, dmd;
     dnnl_status_t st;
-    if ((st = dnnl_memory_desc_init_by_strides(&smd, 2, sd, in_type, ss))) return st;
-    if ((st = dnnl_memory_desc_init_by_strides(&wmd, 2, wd, in_type, ws))) return st;
+    if ((st = dnnl_memory_desc_init_by_strides(&smd, 2, sd, dnnl_f32, ss))) return st;
+    if ((st = dnnl_memory_desc_init_by_strides(&wmd, 2, wd, dnnl_f32, ws))) return st;
     if ((st = dnnl_memory_desc_init_by_strides(&bmd, 2, bd, dnnl_f32, bs))) return st;
     if ((st = dnnl_memory_desc_init_by_strides(&dmd, 2, dd, dnnl_f32, ds))) return st;
     dnnl_matmul_desc_t desc;

@@ -30,7 +30,7 @@ final class DNNLMatmul {
     /// Call with the calling thread's OpenMP threads set to 1: oneDNN plans its threads at creation.
     init?(_ key: Key) {
         guard let engine = Self.engine,
-              vitkit_matmul_create(&mm, engine, dnnl_f32, Int64(key.m), Int64(key.n), Int64(key.k), Int64(key.ldc),
+              vitkit_matmul_create(&mm, engine, Int64(key.m), Int64(key.n), Int64(key.k), Int64(key.ldc),
                                    key.bias ? 1 : 0) == 0 else { return nil }
         self.key = key
     }
