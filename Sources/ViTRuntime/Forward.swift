@@ -271,8 +271,8 @@ extension VisionTransformer {
         let (k, ldc) = (l.inDim, l.outDim)
         let c = y + columns.lowerBound
         if let b = l.bias { Kernels.fillRows(c, ldc: ldc, rows: rows, n: columns.count, bias: b + columns.lowerBound) }
-        GEMM.gemmNT(m: rows, n: columns.count, k: k, a: x, lda: k, b: l.weight + columns.lowerBound * k, ldb: k,
-                    beta: l.bias == nil ? 0 : 1, c: c, ldc: ldc)
+        GEMM.gemm(m: rows, n: columns.count, k: k, a: x, lda: k, b: l.weight + columns.lowerBound * k, ldb: k,
+                  bTransposed: true, beta: l.bias == nil ? 0 : 1, c: c, ldc: ldc)
     }
 
     /// LayerNorm of `rows` rows of the embedding width from `x` into `y` (may be the same rows).

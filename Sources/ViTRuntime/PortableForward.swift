@@ -158,13 +158,14 @@ extension VisionTransformer {
                 let rows = Parallel.part(item % slices, of: slices, count: queries)
                 let base = qkv + b * T * ld + h * hd
                 let q = base + rows.lowerBound * ld
-                GEMM.gemmNT(m: rows.count, n: T, k: hd, alpha: scale, a: q, lda: ld, b: base + A, ldb: ld, beta: 0,
-                            c: s, ldc: T)
+                GEMM.gemm(m: rows.count, n: T, k: hd, alpha: scale, a: q, lda: ld, b: base + A, ldb: ld, bTransposed: true,
+                          beta: 0, c: s, ldc: T)
                 // Unnormalised probabilities times v, each row then scaled by its 1/Σ.
                 Kernels.softmaxNumerators(s, rows: rows.count, n: T, ld: T, inverseSums: inv)
                 probe?.record(image: b, head: h, rows: rows, numerators: s, inverseSums: inv)
                 let o = out + (b * queries + rows.lowerBound) * A + h * hd
-                GEMM.gemmNN(m: rows.count, n: hd, k: T, a: s, lda: T, b: base + 2 * A, ldb: ld, beta: 0, c: o, ldc: A)
+                GEMM.gemm(m: rows.count, n: hd, k: T, a: s, lda: T, b: base + 2 * A, ldb: ld, bTransposed: false, beta: 0, c: o,
+                          ldc: A)
                 for r in 0..<rows.count { Kernels.scaleRow(o + r * A, hd, by: inv[r]) }
             }
         }

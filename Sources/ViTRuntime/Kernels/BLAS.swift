@@ -1,24 +1,16 @@
 import ViTModel
 internal import CBLAS
 
-/// The two OpenBLAS calls the forward pass makes, with Swift `Int` sizes.
+/// The OpenBLAS calls the forward pass makes, with Swift `Int` sizes.
 enum BLAS {
-    /// C[m×n] = alpha·A[m×k]·B[n×k]ᵀ + beta·C, all row-major with leading dimensions lda, ldb, ldc.
+    /// C[m×n] = alpha·A[m×k]·op(B) + beta·C, op(B) = B[n×k]ᵀ when `bTransposed`, else B[k×n]; all row-major
+    /// with leading dimensions lda, ldb, ldc.
     @inline(__always)
-    static func gemmNT(m: Int, n: Int, k: Int, alpha: Float = 1,
-                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                       beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(m), blasint(n), blasint(k), alpha,
-                    a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
-    }
-
-    /// C[m×n] = alpha·A[m×k]·B[k×n] + beta·C, all row-major with leading dimensions lda, ldb, ldc.
-    @inline(__always)
-    static func gemmNN(m: Int, n: Int, k: Int, alpha: Float = 1,
-                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                       beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(m), blasint(n), blasint(k), alpha,
-                    a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    static func gemm(m: Int, n: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                     b: UnsafePointer<Float>, ldb: Int, bTransposed: Bool, beta: Float,
+                     c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, bTransposed ? CblasTrans : CblasNoTrans, blasint(m), blasint(n),
+                    blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 
     /// Sets OpenBLAS's own thread count (process-wide).

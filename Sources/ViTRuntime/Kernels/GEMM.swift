@@ -30,29 +30,20 @@ enum GEMM {
         if backend == .openblas { BLAS.setThreads(1) }
     }
 
-    /// C[m×n] = alpha·A[m×k]·B[n×k]ᵀ + beta·C, all row-major with leading dimensions lda, ldb, ldc.
+    /// C[m×n] = alpha·A[m×k]·op(B) + beta·C, op(B) = B[n×k]ᵀ when `bTransposed`, else B[k×n]; all row-major
+    /// with leading dimensions lda, ldb, ldc.
     @inline(__always)
-    static func gemmNT(m: Int, n: Int, k: Int, alpha: Float = 1,
-                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                       beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    static func gemm(m: Int, n: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                     b: UnsafePointer<Float>, ldb: Int, bTransposed: Bool, beta: Float,
+                     c: UnsafeMutablePointer<Float>, ldc: Int) {
         switch backend {
         case .dnnl, .dnnlMatmul:
-            _ = dnnl_sgemm(0x4E, 0x54, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))  // 'N', 'T'
+            let transB: CChar = bTransposed ? 0x54 : 0x4E  // 'T' or 'N'
+            _ = dnnl_sgemm(0x4E, transB, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb), beta, c,
+                           Int64(ldc))
         case .openblas:
-            BLAS.gemmNT(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-        }
-    }
-
-    /// C[m×n] = alpha·A[m×k]·B[k×n] + beta·C, all row-major with leading dimensions lda, ldb, ldc.
-    @inline(__always)
-    static func gemmNN(m: Int, n: Int, k: Int, alpha: Float = 1,
-                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                       beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        switch backend {
-        case .dnnl, .dnnlMatmul:
-            _ = dnnl_sgemm(0x4E, 0x4E, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))  // 'N', 'N'
-        case .openblas:
-            BLAS.gemmNN(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            BLAS.gemm(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, bTransposed: bTransposed,
+                      beta: beta, c: c, ldc: ldc)
         }
     }
 }
