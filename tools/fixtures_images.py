@@ -201,20 +201,19 @@ def randomize(model, seed):
 BATCH = ["landscape.jpg", "portrait_progressive.jpg", "grey.jpg", "rgb.png", "rgba.png", "palette.png"]
 
 
-def timm_case(files):
-    """timm ViT, 32 px, crop_pct 0.875 (resize shorter side to 36), bicubic, ImageNet mean/std."""
-    d = f"{OUT}/models/timm_vit"
+def timm_model_case(files, folder, args, cfg, seed, model_args=None):
+    """A timm ViT with `args` and pretrained_cfg `cfg`, random weights (`seed`), saved as model.safetensors and a
+    hub config.json in `folder`; the batch preprocessed by the transform timm builds from that config."""
+    d = f"{OUT}/models/{folder}"
     os.makedirs(d, exist_ok=True)
-    args = dict(img_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=2, mlp_ratio=2.0, num_classes=10)
     model = timm.create_model("vit_tiny_patch16_224", pretrained=False, **args).eval()
-    randomize(model, 21)
-    cfg = {"input_size": [3, 32, 32], "interpolation": "bicubic", "crop_pct": 0.875, "crop_mode": "center",
-           "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], "num_classes": 10}
+    randomize(model, seed)
     model.pretrained_cfg = {**model.pretrained_cfg, **cfg}
     from safetensors.torch import save_file
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, f"{d}/model.safetensors")
-    hub = {"architecture": "vit_tiny_patch16_224", "num_classes": 10, "num_features": 32, "global_pool": "token",
-           "model_args": args, "pretrained_cfg": cfg}
+    hub = {"architecture": "vit_tiny_patch16_224", "num_classes": args["num_classes"],
+           "num_features": args["embed_dim"], "global_pool": "token", "model_args": model_args or args,
+           "pretrained_cfg": cfg}
     with open(f"{d}/config.json", "w") as f:
         json.dump(hub, f, indent=2)
     transform = create_transform(**resolve_data_config({}, model=model))
@@ -222,29 +221,22 @@ def timm_case(files):
     with torch.no_grad():
         y = model(x)
     return d, x, y, repr(transform), None
+
+
+def timm_case(files):
+    """timm ViT, 32 px, crop_pct 0.875 (resize shorter side to 36), bicubic, ImageNet mean/std."""
+    args = dict(img_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=2, mlp_ratio=2.0, num_classes=10)
+    cfg = {"input_size": [3, 32, 32], "interpolation": "bicubic", "crop_pct": 0.875, "crop_mode": "center",
+           "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], "num_classes": 10}
+    return timm_model_case(files, "timm_vit", args, cfg, 21)
 
 
 def timm_nonsquare_case(files):
     """timm ViT at 32x48 (a 4x6 grid), crop_pct 0.9, bilinear, mean/std 0.5: timm's ResizeKeepRatio path."""
-    d = f"{OUT}/models/timm_vit_32x48"
-    os.makedirs(d, exist_ok=True)
     args = dict(img_size=(32, 48), patch_size=8, embed_dim=16, depth=1, num_heads=2, mlp_ratio=2.0, num_classes=5)
-    model = timm.create_model("vit_tiny_patch16_224", pretrained=False, **args).eval()
-    randomize(model, 24)
     cfg = {"input_size": [3, 32, 48], "interpolation": "bilinear", "crop_pct": 0.9, "crop_mode": "center",
            "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], "num_classes": 5}
-    model.pretrained_cfg = {**model.pretrained_cfg, **cfg}
-    from safetensors.torch import save_file
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, f"{d}/model.safetensors")
-    hub = {"architecture": "vit_tiny_patch16_224", "num_classes": 5, "num_features": 16, "global_pool": "token",
-           "model_args": {**args, "img_size": [32, 48]}, "pretrained_cfg": cfg}
-    with open(f"{d}/config.json", "w") as f:
-        json.dump(hub, f, indent=2)
-    transform = create_transform(**resolve_data_config({}, model=model))
-    x = torch.stack([transform(decoded(files[n])) for n in BATCH])
-    with torch.no_grad():
-        y = model(x)
-    return d, x, y, repr(transform), None
+    return timm_model_case(files, "timm_vit_32x48", args, cfg, 24, model_args={**args, "img_size": [32, 48]})
 
 
 def hf_vit_case(files):
