@@ -47,16 +47,14 @@ extension VisionTransformer {
         let par = ws.pool(threads: threads)
         GEMM.singleThreaded()
         let rows = n * d.tokens
-        // A whole number of chunks per thread (up to 4, so a delayed thread sheds work), each of at
-        // least `minimumChunkRows` rows where possible.
-        let rowChunks = threads * max(1, min(4, rows / (threads * minimumChunkRows)))
+        let chunks = rowChunks(rows)
         let all = Tokens(x: ws.x, attn: ws.attn, h: ws.h, mlp: ws.mlp, qkv: ws.qkv, glu: ws.glu, rows: rows, workspace: ws)
 
         embedPatches(images, batch: n, workspace: ws, eps: eps, par: par)
         assembleTokens(batch: n, embed: ws.embed, into: ws.x)
         if let np = L.normPre {
-            par.forChunks(rowChunks) { c in
-                let r = Parallel.part(c, of: rowChunks, count: rows)
+            par.forChunks(chunks) { c in
+                let r = Parallel.part(c, of: chunks, count: rows)
                 norm(np, ws.x + r.lowerBound * d.embed, rows: r.count, into: ws.x + r.lowerBound * d.embed, eps: eps)
             }
         }
@@ -99,6 +97,12 @@ extension VisionTransformer {
 
     // MARK: pieces
 
+    /// Chunks for a loop over `rows` rows: a whole number per thread (up to `Parallel.chunksPerThread`, so a
+    /// delayed thread sheds work), each of at least `minimumChunkRows` rows where possible.
+    func rowChunks(_ rows: Int) -> Int {
+        threads * max(1, min(Parallel.chunksPerThread, rows / (threads * minimumChunkRows)))
+    }
+
     /// Patch embedding by row chunks: im2col into rows of C·P·P in (c, py, px) order, the optional
     /// LayerNorm over raw patches, one product with the conv kernel seen as a (D, C·P·P) matrix, and the
     /// optional LayerNorm after it.
@@ -106,7 +110,7 @@ extension VisionTransformer {
                               par: WorkerPool) {
         let L = weights.layout, d = dims
         let rows = n * d.patches
-        let chunks = threads * max(1, min(4, rows / (threads * minimumChunkRows)))
+        let chunks = rowChunks(rows)
         par.forChunks(chunks) { c in
             let r = Parallel.part(c, of: chunks, count: rows)
             for row in r {

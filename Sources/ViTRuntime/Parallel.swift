@@ -1,7 +1,7 @@
 /// How the forward pass cuts work into chunks for a `WorkerPool`.
 enum Parallel {
-    /// Chunks per thread of the packed path's parallel loops: more than one, so a thread the OS starts
-    /// late (another process on its core) finds chunks left and the others do not wait for it.
+    /// Chunks per thread of the forward pass's parallel loops (at most): more than one, so a thread the OS
+    /// starts late (another process on its core) finds chunks left and the others do not wait for it.
     static let chunksPerThread = 4
 
     /// Part `t` of `parts` of 0..<count, inner boundaries rounded to multiples of `alignment`.

@@ -42,17 +42,17 @@ extension VisionTransformer {
     private func portableBlocksByRows(_ blocks: [WeightLayout.Block], full fullBlocks: Int, _ all: Tokens,
                                       batch n: Int, workspace ws: ViTWorkspace, eps: Float, par: WorkerPool) {
         let d = dims, rows = all.rows
-        let rowChunks = threads * max(1, min(4, rows / (threads * minimumChunkRows)))
-        par.forChunks(rowChunks) { c in
-            let r = Parallel.part(c, of: rowChunks, count: rows)
+        let chunks = rowChunks(rows)
+        par.forChunks(chunks) { c in
+            let r = Parallel.part(c, of: chunks, count: rows)
             attentionInput(blocks[0], all, rows: r, columns: 0..<(3 * d.attn), ln: ws.h + r.lowerBound * d.embed, eps: eps)
         }
         for i in 0..<fullBlocks {
             let blk = blocks[i]
             attention(batch: n, queries: d.tokens, workspace: ws, par: par)
             let next = i + 1 < blocks.count ? blocks[i + 1] : nil
-            par.forChunks(rowChunks) { c in
-                let r = Parallel.part(c, of: rowChunks, count: rows)
+            par.forChunks(chunks) { c in
+                let r = Parallel.part(c, of: chunks, count: rows)
                 let ln = ws.h + r.lowerBound * d.embed
                 attentionOutput(blk, all, rows: r, columns: 0..<d.embed)
                 mlpInput(blk, all, rows: r, columns: 0..<d.hidden, ln: ln, eps: eps)

@@ -40,8 +40,8 @@ enum CPUKernels {
         let best: ISA = supports(.avx512) ? .avx512 : supports(.avx2) ? .avx2 : .off
         guard let v = ProcessInfo.processInfo.environment["VITKIT_KERNELS"]?.lowercased(), let asked = ISA(rawValue: v)
         else { return best }
-        let order: [ISA] = [.avx512, .avx2, .off]
-        return order.first { order.firstIndex(of: $0)! >= order.firstIndex(of: asked)! && supports($0) } ?? .off
+        // `allCases` runs from the widest set down: the first one at or below the asked one that runs here.
+        return ISA.allCases.drop { $0 != asked }.first(where: supports) ?? .off
     }()
 }
 
