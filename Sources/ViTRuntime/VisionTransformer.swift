@@ -28,8 +28,8 @@ public final class VisionTransformer: Sendable {
     /// The products' number format.
     public let precision: Precision
     /// The product weights packed for ViTKit's kernels (nil when this CPU has neither AVX-512 nor AVX2, or
-    /// `VITKIT_KERNELS=off`: the portable path on `GEMM`); bf16 block products when `precision` is bf16 and
-    /// the CPU has AVX512_BF16.
+    /// `VITKIT_KERNELS=off`: the portable path on `GEMM`); the block products in bf16 when `precision` is bf16
+    /// and the CPU has AVX512_BF16, stored in f16 when it is f16 and the kernels are AVX-512.
     let packed: PackedWeights?
     /// The instruction set of the kernels `packed` is run by (`.off`: the portable path).
     let kernels: CPUKernels.ISA
