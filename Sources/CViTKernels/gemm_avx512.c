@@ -31,7 +31,12 @@ static inline __attribute__((always_inline)) VK512 void tile(int mr, int nv, int
             if (nv > 2) acc[r][2] = _mm512_fmadd_ps(x, b2, acc[r][2]);
         }
     }
-    vk_store_tile512(acc, mr, nv, c, ldc, cols, bias, gamma, ep, row);
+    // The epilogue walks the tile in a loop, so it reads the sums from memory: copied there once, not kept
+    // there throughout (which had the compiler zero the array with a memset call per tile).
+    __m512 out[8][3];
+    for (int r = 0; r < mr; r++)
+        for (int j = 0; j < nv; j++) out[r][j] = acc[r][j];
+    vk_store_tile512(out, mr, nv, c, ldc, cols, bias, gamma, ep, row);
 }
 
 // One out-of-line function per tile shape and weight format: each keeps its accumulators in registers, and an

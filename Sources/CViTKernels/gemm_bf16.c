@@ -43,8 +43,13 @@ static inline __attribute__((always_inline)) VKBF16 void tile_bf16(int mr, int n
             if (nv > 2) acc[r][2] = _mm512_dpbf16_ps(acc[r][2], x, b2);
         }
     }
-    if (ep->out_bf16) store_tile_bf16(acc, mr, nv, (uint16_t *)c, ldc, cols, bias, ep, row);
-    else vk_store_tile512(acc, mr, nv, c, ldc, cols, bias, gamma, ep, row);
+    // The epilogue walks the tile in a loop, so it reads the sums from memory: copied there once, not kept
+    // there throughout (which had the compiler zero the array with a memset call per tile).
+    __m512 out[8][3];
+    for (int r = 0; r < mr; r++)
+        for (int j = 0; j < nv; j++) out[r][j] = acc[r][j];
+    if (ep->out_bf16) store_tile_bf16(out, mr, nv, (uint16_t *)c, ldc, cols, bias, ep, row);
+    else vk_store_tile512(out, mr, nv, c, ldc, cols, bias, gamma, ep, row);
 }
 
 // One out-of-line function per tile shape: each keeps its accumulators in registers, and an unoptimised
