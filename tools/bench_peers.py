@@ -6,8 +6,14 @@ Usage (tools/.venv/bin/python tools/bench_peers.py ...):
   ort MODEL BATCH REPEAT           ONNX Runtime CPU, 2 intra-op threads, 1 inter-op
   openvino MODEL BATCH REPEAT PREC OpenVINO CPU, LATENCY hint, 2 threads, inference precision f32 or bf16
 Each run prints one line `name model batch=<b> median_ms=<x> min_ms=<y>` (as vit-bench does).
+  serve ort|openvino MODEL BATCH [PREC]
+                                   the same session, driven by tools/bench_paired.py: a warm-up, `ready`, then
+                                   for each line N on standard input N timed runs, their times (ms) on one line
+                                   (the protocol of `vit-bench forward --serve`)
 """
 import os, sys
+
+import time
 
 from bench_python import timed  # the same warm-up, median and minimum as the Python side of the other benchmarks
 
@@ -57,19 +63,29 @@ def main():
     if task == "export":
         export(name)
         return
-    import numpy as np
+    if task == "serve":
+        runtime, name, batch = sys.argv[2], sys.argv[3], int(sys.argv[4])
+        label, run = session(runtime, name, batch, sys.argv[5] if len(sys.argv) > 5 else "f32")
+        serve(run)
+        return
     batch, repeat = int(sys.argv[3]), int(sys.argv[4])
+    label, run = session(task, name, batch, sys.argv[5] if len(sys.argv) > 5 else "f32")
+    med, mn = timed(run, repeat)
+    print(f"{label} {name} batch={batch} median_ms={med:.2f} min_ms={mn:.2f}")
+
+
+def session(runtime, name, batch, prec):
+    """(label, run): one inference of MODEL at BATCH on a random input, ready to time."""
+    import numpy as np
     x = np.random.default_rng(0).standard_normal((batch, 3, 224, 224), dtype=np.float32)
-    if task == "ort":
+    if runtime == "ort":
         import onnxruntime as ort
         so = ort.SessionOptions()
         so.intra_op_num_threads, so.inter_op_num_threads = 2, 1
         s = ort.InferenceSession(onnx_path(name), so, providers=["CPUExecutionProvider"])
-        med, mn = timed(lambda: s.run(None, {"x": x}), repeat)
-        print(f"onnxruntime-{ort.__version__} {name} batch={batch} median_ms={med:.2f} min_ms={mn:.2f}")
-    elif task == "openvino":
+        return f"onnxruntime-{ort.__version__}", lambda: s.run(None, {"x": x})
+    if runtime == "openvino":
         import openvino as ov
-        prec = sys.argv[5]
         core = ov.Core()
         cfg = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": 2, "NUM_STREAMS": 1,
                "INFERENCE_PRECISION_HINT": prec}
@@ -78,11 +94,24 @@ def main():
         c = core.compile_model(model, "CPU", cfg)
         req = c.create_infer_request()
         got = c.get_property("INFERENCE_PRECISION_HINT")
-        med, mn = timed(lambda: req.infer({0: x}), repeat)
-        print(f"openvino-{ov.__version__.split('-')[0]}-{prec}(runs {got}) {name} batch={batch} "
-              f"median_ms={med:.2f} min_ms={mn:.2f}")
-    else:
-        sys.exit(f"unknown task {task}")
+        return f"openvino-{ov.__version__.split('-')[0]}-{prec}(runs {got})", lambda: req.infer({0: x})
+    sys.exit(f"unknown runtime {runtime}")
+
+
+def serve(run):
+    """The protocol of `vit-bench forward --serve`: a warm-up, `ready`, then N timed runs per input line N."""
+    run()
+    print("ready", flush=True)
+    for line in sys.stdin:
+        n = int(line) if line.strip().isdigit() else 0
+        if n <= 0:
+            break
+        ts = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            run()
+            ts.append((time.perf_counter() - t0) * 1000)
+        print(" ".join(f"{t:.3f}" for t in ts), flush=True)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,10 @@ struct ForwardBench: ParsableCommand {
     @Option(name: .customLong("repeat"), help: "Timed repetitions after one warm-up.") var repetitions = 10
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(help: "fp32, bf16 or f16 (see vit-run --help).") var precision: Precision = .fp32
+    @Flag(help: """
+        Serve timed runs for an interleaving driver (tools/bench_paired.py): after one warm-up, print 'ready'; \
+        then for each line N on standard input run N forward passes and print their times in ms on one line.
+        """) var serve = false
 
     /// (embed dim, depth, heads) of timm's vit_{tiny,small,base,large}_patch16_224.
     static let sizes: [String: (Int, Int, Int)] = [
@@ -47,14 +51,34 @@ struct ForwardBench: ParsableCommand {
         let ws = ViTWorkspace(for: vit, batchSize: batch)
         let (med, mn) = try images.withUnsafeBufferPointer { img in
             try out.withUnsafeMutableBufferPointer { o in
-                try measure(times: repetitions) { try vit.forward(images: img, batchSize: batch, into: o, workspace: ws) }
+                let pass = { try vit.forward(images: img, batchSize: batch, into: o, workspace: ws) }
+                if serve { try serveRuns(pass); return (0.0, 0.0) }
+                return try measure(times: repetitions, pass)
             }
         }
+        if serve { return }
         // The kernels that ran: ViTKit's own (avx512, avx2) or the portable path's GEMM library.
         let kernels = KernelInfo.isa == "off" ? "portable-" + GEMMInfo.backend : KernelInfo.isa
         let ran = vit.precisionNote == nil ? precision.rawValue : Precision.fp32.rawValue
         print(String(format: "vitkit-forward-%@-%@ vit_%@_patch16_224 batch=%d median_ms=%.2f min_ms=%.2f",
                      kernels, ran, model, batch, med, mn))
+    }
+}
+
+/// The `--serve` loop: a warm-up, `ready`, then for each line `N` of standard input N timed runs, their
+/// times (ms) printed on one line; ends at end of input or on a line that is not a positive number.
+private func serveRuns(_ pass: () throws -> Void) throws {
+    let say = { (line: String) in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }  // unbuffered
+    try pass()
+    say("ready")
+    while let line = readLine(), let n = Int(line.trimmingCharacters(in: .whitespaces)), n > 0 {
+        var times: [String] = []
+        for _ in 0..<n {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            try pass()
+            times.append(String(format: "%.3f", Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6))
+        }
+        say(times.joined(separator: " "))
     }
 }
 
