@@ -8,10 +8,11 @@ bursts so a finished tool's spinning threads are asleep before the next one star
 of them meet the same machine. Same settings as tools/bench_forward.sh: 2 threads each, random weights,
 224x224, timm's ONNX export (opset 17) for the peers, OpenVINO with its latency hint.
 
-Usage: tools/.venv/bin/python tools/bench_paired.py [--cycles N] [--rounds R] [ROW ...]
+Usage: tools/.venv/bin/python tools/bench_paired.py [--cycles N] [--rounds R] [--against BIN] [ROW ...]
   ROW: tiny-1 small-1 base-1 base-8 (fp32: ViTKit, ONNX Runtime, OpenVINO f32) and base-1-bf16 base-8-bf16
   (ViTKit --precision bf16, OpenVINO bf16); default all six. Needs .build/release/vit-bench (built by
   tools/bench_forward.sh or `swift build -c release --product vit-bench`) and the ONNX exports in tools/.bench.
+--against BIN compares ViTKit with another vit-bench binary (an A/B of a change) instead of with the peers.
 Prints, per row: each tool's median and min over all runs and per round (the cycles split into R rounds), and
 the paired figures - in how many cycles ViTKit's burst median was at or below the faster peer's, and the
 median over cycles of that ratio.
@@ -47,25 +48,28 @@ class Server:
         self.p.wait()
 
 
-def servers(model, batch, precision):
+def servers(model, batch, precision, against):
     name, py = f"vit_{model}_patch16_224", os.path.join(HERE, ".venv", "bin", "python")
     peers = os.path.join(HERE, "bench_peers.py")
-    vb = [os.path.join(ROOT, ".build", "release", "vit-bench"), "forward", model, "--batch", str(batch),
-          "--threads", "2", "--serve"]
+    args = ["forward", model, "--batch", str(batch), "--threads", "2", "--serve"]
+    args += ["--precision", "bf16"] if precision == "bf16" else []
+    ours = Server("vitkit" + ("-bf16" if precision == "bf16" else ""),
+                  [os.path.join(ROOT, ".build", "release", "vit-bench")] + args)
+    if against:
+        return [ours, Server("against", [against] + args)]
     if precision == "bf16":
-        return [Server("vitkit-bf16", vb + ["--precision", "bf16"]),
-                Server("openvino-bf16", [py, peers, "serve", "openvino", name, str(batch), "bf16"])]
-    return [Server("vitkit", vb), Server("onnxruntime", [py, peers, "serve", "ort", name, str(batch)]),
+        return [ours, Server("openvino-bf16", [py, peers, "serve", "openvino", name, str(batch), "bf16"])]
+    return [ours, Server("onnxruntime", [py, peers, "serve", "ort", name, str(batch)]),
             Server("openvino", [py, peers, "serve", "openvino", name, str(batch), "f32"])]
 
 
-def run_row(row, cycles, rounds, gap):
+def run_row(row, cycles, rounds, gap, against):
     parts = row.split("-")
     model, batch, precision = parts[0], int(parts[1]), parts[2] if len(parts) > 2 else "fp32"
     burst = SIZES[model] if batch == 1 else 1
     if precision == "bf16" and batch == 1:
         burst *= 2
-    tools = servers(model, batch, precision)
+    tools = servers(model, batch, precision, against)
     order = list(tools)
     rng = random.Random(0)
     for _ in range(cycles):
@@ -103,13 +107,14 @@ def main():
     ap.add_argument("--cycles", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--gap", type=float, default=0.05, help="pause before each burst, seconds")
+    ap.add_argument("--against", help="another vit-bench binary to compare with, instead of the peers")
     ap.add_argument("rows", nargs="*", default=["tiny-1", "small-1", "base-1", "base-8", "base-1-bf16", "base-8-bf16"])
     a = ap.parse_args()
     cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
     print(f"cpu: {cpu}, {os.cpu_count()} cores; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}; "
           f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}", flush=True)
     for row in a.rows:
-        run_row(row, a.cycles, a.rounds, a.gap)
+        run_row(row, a.cycles, a.rounds, a.gap, a.against)
 
 
 if __name__ == "__main__":
