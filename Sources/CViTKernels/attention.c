@@ -28,6 +28,24 @@ size_t vk_attention_scratch(int T, int hd) {
     return f32 > bf ? f32 : bf;
 }
 
+/// Prefetches `rows` rows of `width` floats from `p` (rows `ld` apart) towards L2.
+static void prefetch_rows(const float *p, int rows, int width, long ld) {
+    for (int r = 0; r < rows; r++)
+        for (int o = 0; o < width; o += 16) __builtin_prefetch(p + r * ld + o, 0, 2);
+}
+
+/// Before strip `i` (of `strips`, starting at query row r, `rows` rows): the next strip's query rows, and the
+/// i-th share of the next head's K and V rows (v − k floats after its K).
+static void prefetch_ahead(const float *q, const float *next_k, long v_off, int T, int hd, long ld, int r, int rows,
+                           int r1, int i, int strips) {
+    if (r + rows < r1) prefetch_rows(q + (r + rows) * ld, r1 - r - rows < STRIP ? r1 - r - rows : STRIP, hd, ld);
+    if (!next_k) return;
+    int per = (T + strips - 1) / strips, t0 = i * per, n = T - t0 < per ? T - t0 : per;
+    if (n <= 0) return;
+    prefetch_rows(next_k + t0 * ld, n, hd, ld);
+    prefetch_rows(next_k + v_off + t0 * ld, n, hd, ld);
+}
+
 #if defined(__x86_64__)
 /// The largest of n floats.
 static inline __attribute__((always_inline)) VK512 float row_max512(const float *x, int n) {
@@ -127,7 +145,7 @@ static VK256 void softmax256(float *s, long ld, int rows, int n, float *inv) {
 #endif
 
 int vk_attention(int isa, int T, int hd, int r0, int r1, const float *q, const float *k, const float *v, long ld,
-                 float scale, float *o, long ldo, float *scratch, int pack) {
+                 float scale, float *o, long ldo, float *scratch, int pack, const float *next_k) {
 #if defined(__x86_64__)
     int have = vk_cpu_isa();
     if (!((isa == VK_ISA_AVX512 && (have & VK_ISA_AVX512)) || (isa == VK_ISA_AVX2 && (have & VK_ISA_AVX2)))) return -1;
@@ -141,8 +159,10 @@ int vk_attention(int isa, int T, int hd, int r0, int r1, const float *q, const f
     vk_epilogue scores = {0, 0, 0, scale, VK_ACT_NONE, 0, 0};
     vk_epilogue out = {0, 0, inv, 1.0f, VK_ACT_NONE, 0, 0};
     long lds = round16(T);
+    int strips = (r1 - r0 + STRIP - 1) / STRIP;
     for (int r = r0; r < r1; r += STRIP) {
         int rows = r1 - r < STRIP ? r1 - r : STRIP;
+        prefetch_ahead(q, next_k, v - k, T, hd, ld, r, rows, r1, (r - r0) / STRIP, strips);
         vk_gemm_f32(isa, rows, T, hd, q + r * ld, ld, pk, 0, vk_panels(T), s, lds, &scores);
         if (isa == VK_ISA_AVX512) softmax512(s, lds, rows, T, inv); else softmax256(s, lds, rows, T, inv);
         if (direct) vk_gemm_f32_avx512_plain(rows, hd, T, s, lds, v, ld, o + r * ldo, ldo, &out);
@@ -151,13 +171,13 @@ int vk_attention(int isa, int T, int hd, int r0, int r1, const float *q, const f
     return 0;
 #else
     (void)isa; (void)T; (void)hd; (void)r0; (void)r1; (void)q; (void)k; (void)v; (void)ld; (void)scale; (void)o;
-    (void)ldo; (void)scratch; (void)pack;
+    (void)ldo; (void)scratch; (void)pack; (void)next_k;
     return -1;
 #endif
 }
 
 int vk_attention_bf16(int T, int hd, int r0, int r1, const float *q, const float *k, const float *v, long ld,
-                      float scale, void *o, long ldo, int o_bf16, float *scratch, int pack) {
+                      float scale, void *o, long ldo, int o_bf16, float *scratch, int pack, const float *next_k) {
 #if defined(__x86_64__)
     if (!(vk_cpu_isa() & VK_ISA_AVX512_BF16)) return -1;
     uint16_t *pk = (uint16_t *)scratch, *pv = pk + vk_packed_bf16_count(T, hd);
@@ -171,8 +191,10 @@ int vk_attention_bf16(int T, int hd, int r0, int r1, const float *q, const float
     }
     vk_epilogue scores = {0, 0, 0, scale, VK_ACT_NONE, 0, 0};
     vk_epilogue out = {0, 0, inv, 1.0f, VK_ACT_NONE, 0, o_bf16};
+    int strips = (r1 - r0 + STRIP - 1) / STRIP;
     for (int r = r0; r < r1; r += STRIP) {
         int rows = r1 - r < STRIP ? r1 - r : STRIP;
+        prefetch_ahead(q, next_k, v - k, T, hd, ld, r, rows, r1, (r - r0) / STRIP, strips);
         float *orow = o_bf16 ? (float *)((uint16_t *)o + r * ldo) : (float *)o + r * ldo;
         vk_to_bf16_rows(q + r * ld, ld, rows, hd, qh, ldq);
         vk_gemm_bf16(rows, T, hd, qh, ldq, pk, 0, vk_panels(T), s, lds, &scores);
@@ -182,7 +204,7 @@ int vk_attention_bf16(int T, int hd, int r0, int r1, const float *q, const float
     return 0;
 #else
     (void)T; (void)hd; (void)r0; (void)r1; (void)q; (void)k; (void)v; (void)ld; (void)scale; (void)o; (void)ldo;
-    (void)scratch; (void)pack;
+    (void)scratch; (void)pack; (void)next_k;
     return -1;
 #endif
 }

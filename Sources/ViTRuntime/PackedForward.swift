@@ -140,7 +140,8 @@ extension VisionTransformer {
         par.forChunks(chunks) { c in
             let s = ws.attentionScratch + c * scratch
             var packedPair = -1
-            for item in Parallel.part(c, of: chunks, count: items) {
+            let mine = Parallel.part(c, of: chunks, count: items)
+            for item in mine {
                 let pair = item / slices
                 let b = pair / d.heads, h = pair % d.heads
                 let rows = Parallel.part(item % slices, of: slices, count: queries, alignment: 8)
@@ -148,15 +149,19 @@ extension VisionTransformer {
                 let base = ws.qkv + b * T * ld + h * hd
                 let row = b * queries * A + h * hd
                 let pack: Int32 = pair == packedPair ? 0 : 1
+                // The K (and V) this chunk packs next, prefetched while this item runs.
+                let nextPair = (item + 1) / slices
+                let nextK: UnsafePointer<Float>? = item + 1 < mine.upperBound && nextPair != pair
+                    ? UnsafePointer(ws.qkv + (nextPair / d.heads) * T * ld + (nextPair % d.heads) * hd + A) : nil
                 if bf16 {
                     // Rounded, as proj's bf16 input rows of stride A in attn's memory (A even), else Float32.
                     let o = half ? UnsafeMutableRawPointer(UnsafeMutableRawPointer(ws.attn).assumingMemoryBound(to: UInt16.self) + row)
                         : UnsafeMutableRawPointer(ws.attn + row)
                     _ = vk_attention_bf16(Int32(T), Int32(hd), Int32(rows.lowerBound), Int32(rows.upperBound), base,
-                                          base + A, base + 2 * A, ld, scale, o, A, half ? 1 : 0, s, pack)
+                                          base + A, base + 2 * A, ld, scale, o, A, half ? 1 : 0, s, pack, nextK)
                 } else {
                     _ = vk_attention(isa, Int32(T), Int32(hd), Int32(rows.lowerBound), Int32(rows.upperBound), base,
-                                     base + A, base + 2 * A, ld, scale, ws.attn + row, A, s, pack)
+                                     base + A, base + 2 * A, ld, scale, ws.attn + row, A, s, pack, nextK)
                 }
                 packedPair = pair
             }

@@ -26,12 +26,6 @@ int vk_cpu_isa(void);
 /// elements of `elem` bytes within VK_ROW_BLOCK_BYTES (in L2 beside a panel), at least 8.
 #ifndef VK_ROW_BLOCK_BYTES
 #define VK_ROW_BLOCK_BYTES (640 * 1024)
-
-/// As `vk_attention` with bf16 products (AVX512_BF16): q, K, V and the softmax numerators rounded to bfloat16,
-/// Float32 scores, softmax and accumulation; the output o is bfloat16 (uint16_t, ldo in 16-bit units) with
-/// `o_bf16`, else Float32. Returns -1 without AVX512_BF16.
-int vk_attention_bf16(int T, int hd, int r0, int r1, const float *q, const float *k, const float *v, long ld,
-                      float scale, void *o, long ldo, int o_bf16, float *scratch, int pack);
 #endif
 static inline int vk_row_block(int k, int elem) {
     int mc = (int)(VK_ROW_BLOCK_BYTES / ((long)k * elem)) / 8 * 8;
@@ -116,13 +110,15 @@ size_t vk_attention_scratch(int T, int hd);
 /// o[r] = softmax(scale · q[r]·Kᵀ) · V, with q, k, v pointing at token 0's head slice and token rows `ld`
 /// apart, o's rows `ldo` apart. Scores live only in an 8-row strip of `scratch`; with `pack` set K and V are
 /// (re)packed into `scratch` first (pass 0 to reuse the packing of the previous call on the same head).
-/// Returns 0, or -1 for an unusable isa.
+/// `next_k` (or NULL): the K of the head the caller takes next (its V as far from it as v is from k), whose
+/// rows are prefetched a share per strip, as are the next strip's query rows, so the packing and the strips
+/// do not wait on memory. Returns 0, or -1 for an unusable isa.
 int vk_attention(int isa, int T, int hd, int r0, int r1, const float *q, const float *k, const float *v, long ld,
-                 float scale, float *o, long ldo, float *scratch, int pack);
+                 float scale, float *o, long ldo, float *scratch, int pack, const float *next_k);
 
 /// As `vk_attention` with bf16 products (AVX512_BF16): q, K, V and the softmax numerators rounded to bfloat16,
 /// Float32 scores, softmax and accumulation; the output o is bfloat16 (uint16_t, ldo in 16-bit units) with
 /// `o_bf16`, else Float32. Returns -1 without AVX512_BF16.
 int vk_attention_bf16(int T, int hd, int r0, int r1, const float *q, const float *k, const float *v, long ld,
-                      float scale, void *o, long ldo, int o_bf16, float *scratch, int pack);
+                      float scale, void *o, long ldo, int o_bf16, float *scratch, int pack, const float *next_k);
 #endif
