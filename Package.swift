@@ -151,7 +151,7 @@ let package = Package(
         .testTarget(name: "ViTInspectTests", dependencies: ["ViTTestSupport", "ViTMapping", "ViTModel", "ViTTensor", "ViTInspect", "ViTSafetensors"]),
         .testTarget(name: "CLITests", dependencies: ["ViTTestSupport", "ViTFormats", "ViTNumpy", "ViTSafetensors", "ViTTensor", "ViTTorch", "ViTZip",
                                                      "vit-run", "vit-summary", "vitkit-example",
-                                                     "vit-convert"]),
+                                                     "vit-convert", "vit-bench"]),
         .testTarget(name: "HardeningTests", dependencies: ["ViTTestSupport", 
             "ViTFormats", "ViTSafetensors", "ViTBin", "ViTNumpy", "ViTModel", "ViTMapping", "ViTTensor", "ViTTorch",
             "ViTNpz", "ViTHDF5", "ViTZipTestSupport", "fuzz-safetensors", "fuzz-bin", "fuzz-npy", "fuzz-pickle", "fuzz-zip", "fuzz-jpeg", "fuzz-png",
