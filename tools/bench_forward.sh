@@ -6,6 +6,8 @@
 #              and OpenVINO on timm's ONNX export (opset 17), PyTorch eager (timm, torch.set_num_threads(2)).
 #   bf16 rows: ViT-B batch 1 and 8 — ViTKit --precision bf16, OpenVINO with the bf16 inference precision hint.
 # Prints the CPU, the kernels, the load average before and after, and one line per run (median and min in ms).
+# On a machine whose speed drifts from minute to minute, tools/bench_paired.py gives the paired comparison
+# (the same tools as serving processes, short bursts in turn); this script makes the ONNX exports it needs.
 # Usage: tools/bench_forward.sh [REPEAT] [ROUNDS] [ROWS]
 #   ROWS: any of fp32 bf16 (default both); needs tools/.venv with timm, torch, onnx, onnxruntime, openvino
 #   (tools/requirements.txt); PYTORCH_PYTHON=/path/to/python picks another interpreter for the PyTorch rows;
