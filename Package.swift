@@ -136,7 +136,7 @@ let package = Package(
         .testTarget(name: "ViTNumpyTests", dependencies: ["ViTTestSupport", "ViTTensor", "ViTNumpy"]),
         .testTarget(name: "ViTSafetensorsTests", dependencies: ["ViTTestSupport", "ViTTensor", "ViTSafetensors"]),
         .testTarget(name: "ViTHDF5Tests", dependencies: ["ViTTestSupport", "ViTHDF5", "ViTTensor"]),
-        .testTarget(name: "ViTModelTests", dependencies: ["ViTTestSupport", "ViTTensor", "ViTModel", "ViTRuntime", "ViTSafetensors", "ViTNumpy"]),
+        .testTarget(name: "ViTModelTests", dependencies: ["ViTTestSupport", "ViTTensor", "ViTModel", "ViTRuntime", "ViTSafetensors", "ViTNumpy", "CViTKernels"]),
         .testTarget(name: "ViTBinTests", dependencies: ["ViTTestSupport", "ViTTensor", "ViTBin"]),
         .testTarget(name: "ViTMappingTests", dependencies: ["ViTTestSupport", "ViTTensor", "ViTMapping", "ViTNumpy", "ViTFormats", "ViTHDF5", "ViTModel", "ViTRuntime"]),
         .target(name: "ViTTestSupport", path: "Tests/ViTTestSupport"),  // SplitMix64, fixture paths, convention cases

@@ -28,22 +28,22 @@ size_t vk_attention_scratch(int T, int hd) {
     return f32 > bf ? f32 : bf;
 }
 
-/// Prefetches `rows` rows of `width` floats from `p` (rows `ld` apart) towards L2.
-static void prefetch_rows(const float *p, int rows, int width, long ld) {
+/// Prefetches `rows` rows of `bytes` bytes from `p` (rows `ld` bytes apart) towards L2.
+static void prefetch_rows(const char *p, int rows, long bytes, long ld) {
     for (int r = 0; r < rows; r++)
-        for (int o = 0; o < width; o += 16) __builtin_prefetch(p + r * ld + o, 0, 2);
+        for (long o = 0; o < bytes; o += 64) __builtin_prefetch(p + r * ld + o, 0, 2);
 }
 
 /// Before strip `i` (of `strips`, starting at query row r, `rows` rows): the next strip's query rows, and the
-/// i-th share of the next head's K and V rows (v − k floats after its K).
-static void prefetch_ahead(const float *q, const float *next_k, long v_off, int T, int hd, long ld, int r, int rows,
+/// i-th share of the next head's K and V rows (`v_off` bytes after its K). Rows of `row` bytes, `ld` bytes apart.
+static void prefetch_ahead(const char *q, const char *next_k, long v_off, int T, long row, long ld, int r, int rows,
                            int r1, int i, int strips) {
-    if (r + rows < r1) prefetch_rows(q + (r + rows) * ld, r1 - r - rows < STRIP ? r1 - r - rows : STRIP, hd, ld);
+    if (r + rows < r1) prefetch_rows(q + (r + rows) * ld, r1 - r - rows < STRIP ? r1 - r - rows : STRIP, row, ld);
     if (!next_k) return;
     int per = (T + strips - 1) / strips, t0 = i * per, n = T - t0 < per ? T - t0 : per;
     if (n <= 0) return;
-    prefetch_rows(next_k + t0 * ld, n, hd, ld);
-    prefetch_rows(next_k + v_off + t0 * ld, n, hd, ld);
+    prefetch_rows(next_k + t0 * ld, n, row, ld);
+    prefetch_rows(next_k + v_off + t0 * ld, n, row, ld);
 }
 
 #if defined(__x86_64__)
@@ -162,7 +162,8 @@ int vk_attention(int isa, int T, int hd, int r0, int r1, const float *q, const f
     int strips = (r1 - r0 + STRIP - 1) / STRIP;
     for (int r = r0; r < r1; r += STRIP) {
         int rows = r1 - r < STRIP ? r1 - r : STRIP;
-        prefetch_ahead(q, next_k, v - k, T, hd, ld, r, rows, r1, (r - r0) / STRIP, strips);
+        prefetch_ahead((const char *)q, (const char *)next_k, (v - k) * 4, T, hd * 4, ld * 4, r, rows, r1,
+                       (r - r0) / STRIP, strips);
         vk_gemm_f32(isa, rows, T, hd, q + r * ld, ld, pk, 0, vk_panels(T), s, lds, &scores);
         if (isa == VK_ISA_AVX512) softmax512(s, lds, rows, T, inv); else softmax256(s, lds, rows, T, inv);
         if (direct) vk_gemm_f32_avx512_plain(rows, hd, T, s, lds, v, ld, o + r * ldo, ldo, &out);
@@ -176,35 +177,67 @@ int vk_attention(int isa, int T, int hd, int r0, int r1, const float *q, const f
 #endif
 }
 
-int vk_attention_bf16(int T, int hd, int r0, int r1, const float *q, const float *k, const float *v, long ld,
-                      float scale, void *o, long ldo, int o_bf16, float *scratch, int pack, const float *next_k) {
 #if defined(__x86_64__)
-    if (!(vk_cpu_isa() & VK_ISA_AVX512_BF16)) return -1;
+int vk_pack_bf16_rows(const uint16_t *b, int n, int k, long ld, int across, uint16_t *packed);
+
+/// vk_attention_bf16 from Float32 q, K, V (`in_bf16` 0: rounded here) or from rows already bfloat16 (1).
+static int attention_bf16(int T, int hd, int r0, int r1, const void *q, const void *k, const void *v, long ld,
+                          int in_bf16, float scale, void *o, long ldo, int o_bf16, float *scratch, int pack,
+                          const void *next_k) {
     uint16_t *pk = (uint16_t *)scratch, *pv = pk + vk_packed_bf16_count(T, hd);
     float *s = scratch + (vk_packed_bf16_count(T, hd) + vk_packed_bf16_count(hd, T)) / 2;
     float *inv = s + (size_t)STRIP * round16(T);
     uint16_t *ph = (uint16_t *)(inv + 16), *qh = ph + (size_t)STRIP * round16((T + 1) / 2) * 2;
-    long ldp = (T + 1) / 2 * 2, ldq = (hd + 1) / 2 * 2, lds = round16(T);
-    if (pack) {
-        vk_pack_bf16_strided(k, T, hd, ld, 1, pk);  // scores: q · Kᵀ, pairs along the head width
-        vk_pack_bf16_strided(v, hd, T, 1, ld, pv);  // output: P · V, pairs along the tokens
+    long ldp = (T + 1) / 2 * 2, ldq = (hd + 1) / 2 * 2, lds = round16(T), es = in_bf16 ? 2 : 4;
+    if (pack && in_bf16) {
+        vk_pack_bf16_rows((const uint16_t *)k, T, hd, ld, 0, pk);  // scores: q · Kᵀ, pairs along the head width
+        vk_pack_bf16_rows((const uint16_t *)v, hd, T, ld, 1, pv);  // output: P · V, pairs along the tokens
+    } else if (pack) {
+        vk_pack_bf16_strided((const float *)k, T, hd, ld, 1, pk);
+        vk_pack_bf16_strided((const float *)v, hd, T, 1, ld, pv);
     }
     vk_epilogue scores = {0, 0, 0, scale, VK_ACT_NONE, 0, 0};
     vk_epilogue out = {0, 0, inv, 1.0f, VK_ACT_NONE, 0, o_bf16};
     int strips = (r1 - r0 + STRIP - 1) / STRIP;
     for (int r = r0; r < r1; r += STRIP) {
         int rows = r1 - r < STRIP ? r1 - r : STRIP;
-        prefetch_ahead(q, next_k, v - k, T, hd, ld, r, rows, r1, (r - r0) / STRIP, strips);
+        prefetch_ahead((const char *)q, (const char *)next_k, ((const char *)v - (const char *)k), T, hd * es, ld * es,
+                       r, rows, r1, (r - r0) / STRIP, strips);
         float *orow = o_bf16 ? (float *)((uint16_t *)o + r * ldo) : (float *)o + r * ldo;
-        vk_to_bf16_rows(q + r * ld, ld, rows, hd, qh, ldq);
-        vk_gemm_bf16(rows, T, hd, qh, ldq, pk, 0, vk_panels(T), s, lds, &scores);
+        if (in_bf16) {
+            vk_gemm_bf16(rows, T, hd, (const uint16_t *)q + r * ld, ld, pk, 0, vk_panels(T), s, lds, &scores);
+        } else {
+            vk_to_bf16_rows((const float *)q + r * ld, ld, rows, hd, qh, ldq);
+            vk_gemm_bf16(rows, T, hd, qh, ldq, pk, 0, vk_panels(T), s, lds, &scores);
+        }
         softmax_bf16_512(s, lds, rows, T, ph, ldp, inv);
         vk_gemm_bf16(rows, hd, T, ph, ldp, pv, 0, vk_panels(hd), orow, ldo, &out);
     }
     return 0;
+}
+#endif
+
+int vk_attention_bf16(int T, int hd, int r0, int r1, const float *q, const float *k, const float *v, long ld,
+                      float scale, void *o, long ldo, int o_bf16, float *scratch, int pack, const float *next_k) {
+#if defined(__x86_64__)
+    if (!(vk_cpu_isa() & VK_ISA_AVX512_BF16)) return -1;
+    return attention_bf16(T, hd, r0, r1, q, k, v, ld, 0, scale, o, ldo, o_bf16, scratch, pack, next_k);
 #else
     (void)T; (void)hd; (void)r0; (void)r1; (void)q; (void)k; (void)v; (void)ld; (void)scale; (void)o; (void)ldo;
-    (void)scratch; (void)pack; (void)next_k;
+    (void)o_bf16; (void)scratch; (void)pack; (void)next_k;
+    return -1;
+#endif
+}
+
+int vk_attention_bf16_in(int T, int hd, int r0, int r1, const uint16_t *q, const uint16_t *k, const uint16_t *v,
+                         long ld, float scale, void *o, long ldo, int o_bf16, float *scratch, int pack,
+                         const uint16_t *next_k) {
+#if defined(__x86_64__)
+    if (!(vk_cpu_isa() & VK_ISA_AVX512_BF16) || (ld & 1) || (hd & 1)) return -1;
+    return attention_bf16(T, hd, r0, r1, q, k, v, ld, 1, scale, o, ldo, o_bf16, scratch, pack, next_k);
+#else
+    (void)T; (void)hd; (void)r0; (void)r1; (void)q; (void)k; (void)v; (void)ld; (void)scale; (void)o; (void)ldo;
+    (void)o_bf16; (void)scratch; (void)pack; (void)next_k;
     return -1;
 #endif
 }

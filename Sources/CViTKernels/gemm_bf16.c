@@ -158,6 +158,48 @@ static VKBF16 void pack_pairs_across_rows(const float *b, int n, int k, long k_s
     }
 }
 
+/// Packs bf16 rows already rounded: K's (`across` 0: column j of B is row j of b, its k values along the row,
+/// so pairs are adjacent 32-bit words: 16 columns × 16 words at a time through a transpose) or V's (`across`
+/// 1: column j of B is column j of b, k along the rows: two rows interleaved into pairs). Rows `ld` apart.
+static VKBF16 void pack_bf16_rows(const uint16_t *b, int n, int k, long ld, int across, uint16_t *packed) {
+    int k2 = (k + 1) / 2;
+    for (int p = 0; p < vk_panels(n); p++) {
+        int c0 = p * VK_PANEL, wd = n - c0 < VK_PANEL ? n - c0 : VK_PANEL, wp = (wd + 15) / 16 * 16;
+        uint32_t *dst = (uint32_t *)(packed + (size_t)c0 * k2 * 2);
+        if (across) {
+            for (int kp = 0; kp < k2; kp++) {
+                const uint16_t *r0 = b + (long)(2 * kp) * ld + c0, *r1 = r0 + ld;
+                int second = 2 * kp + 1 < k;
+                for (int j = 0; j < wp; j += 16) {
+                    int valid = wd - j;
+                    __mmask16 m = valid >= 16 ? (__mmask16)0xFFFF : valid > 0 ? (__mmask16)((1u << valid) - 1) : 0;
+                    __m512i lo = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, r0 + j));
+                    __m512i hi = second ? _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, r1 + j)) : _mm512_setzero_si512();
+                    _mm512_storeu_si512(dst + (size_t)kp * wp + j, _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)));
+                }
+            }
+            continue;
+        }
+        int whole = k / 2 / 16 * 16;  // 32-bit words of a row that come 16 at a time
+        for (int j0 = 0; j0 < wp; j0 += 16) {
+            for (int w0 = 0; w0 < whole; w0 += 16) {
+                __m512 r[16];
+                for (int i = 0; i < 16; i++)
+                    r[i] = c0 + j0 + i < c0 + wd ? _mm512_loadu_ps((const float *)(b + (long)(c0 + j0 + i) * ld) + w0)
+                                                 : _mm512_setzero_ps();
+                transpose16(r);
+                for (int i = 0; i < 16; i++) _mm512_storeu_ps((float *)(dst + (size_t)(w0 + i) * wp + j0), r[i]);
+            }
+            for (int w = whole; w < k2; w++)  // the rest word by word (an odd k's last pair padded with zero)
+                for (int j = j0; j < j0 + 16; j++) {
+                    const uint16_t *row = b + (long)(c0 + j) * ld;
+                    uint32_t lo = j < wd ? row[2 * w] : 0, hi = j < wd && 2 * w + 1 < k ? row[2 * w + 1] : 0;
+                    dst[(size_t)w * wp + j] = lo | hi << 16;
+                }
+        }
+    }
+}
+
 /// n floats rounded to bfloat16, 16 at a time, the tail masked.
 static VKBF16 void to_bf16(const float *x, size_t n, uint16_t *y) {
     size_t j = 0;
@@ -188,6 +230,17 @@ int vk_pack_bf16_fast(const float *b, int n, int k, long col_stride, long k_stri
 #endif
     (void)b; (void)n; (void)k; (void)col_stride; (void)k_stride; (void)packed;
     return -1;
+}
+
+int vk_pack_bf16_rows(const uint16_t *b, int n, int k, long ld, int across, uint16_t *packed) {
+#if defined(__x86_64__)
+    if (!(vk_cpu_isa() & VK_ISA_AVX512_BF16)) return -1;
+    pack_bf16_rows(b, n, k, ld, across, packed);
+    return 0;
+#else
+    (void)b; (void)n; (void)k; (void)ld; (void)across; (void)packed;
+    return -1;
+#endif
 }
 
 void vk_to_bf16(const float *x, size_t n, uint16_t *y) {

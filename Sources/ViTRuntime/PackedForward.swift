@@ -60,8 +60,16 @@ extension VisionTransformer {
                               _ s: PackedSchedule) {
         let d = dims
         norm(blk.norm1, t, workspace: ws, eps: eps, s)
+        var ep = plain(blk.qkv)
+        ep.out_bf16 = qkvWritesHalf(ws) ? 1 : 0
         product(blk.qkv, input: ws.ln, half: ws.half, ld: d.embed, t, into: UnsafeMutableRawPointer(t.qkv),
-                epilogue: plain(blk.qkv), s)
+                epilogue: ep, s)
+    }
+
+    /// Whether the qkv product stores q, K and V rounded, as bf16 rows of 3·A in qkv's memory, for the packed bf16
+    /// attention to read as they are (the same values it would round them to, half the bytes).
+    func qkvWritesHalf(_ ws: ViTWorkspace) -> Bool {
+        packed?.bf16 == true && ws.attentionProbe == nil && dims.attn % 2 == 0 && dims.headDim % 2 == 0
     }
 
     /// Whether the packed bf16 attention stores its output rounded, in the attn buffer's memory as bf16 rows of
@@ -137,6 +145,8 @@ extension VisionTransformer {
         let isa = kernels.code
         let bf16 = packed?.bf16 == true
         let half = attentionWritesHalf(ws)
+        let qkvHalf: UnsafePointer<UInt16>? = qkvWritesHalf(ws)
+            ? UnsafePointer(UnsafeMutableRawPointer(ws.qkv).assumingMemoryBound(to: UInt16.self)) : nil
         par.forChunks(chunks) { c in
             let s = ws.attentionScratch + c * scratch
             var packedPair = -1
@@ -151,14 +161,22 @@ extension VisionTransformer {
                 let pack: Int32 = pair == packedPair ? 0 : 1
                 // The K (and V) this chunk packs next, prefetched while this item runs.
                 let nextPair = (item + 1) / slices
-                let nextK: UnsafePointer<Float>? = item + 1 < mine.upperBound && nextPair != pair
-                    ? UnsafePointer(ws.qkv + (nextPair / d.heads) * T * ld + (nextPair % d.heads) * hd + A) : nil
+                let next = item + 1 < mine.upperBound && nextPair != pair
+                    ? (nextPair / d.heads) * T * ld + (nextPair % d.heads) * hd + A : nil
+                let nextK = next.map { UnsafePointer(ws.qkv + $0) }
                 if bf16 {
                     // Rounded, as proj's bf16 input rows of stride A in attn's memory (A even), else Float32.
                     let o = half ? UnsafeMutableRawPointer(UnsafeMutableRawPointer(ws.attn).assumingMemoryBound(to: UInt16.self) + row)
                         : UnsafeMutableRawPointer(ws.attn + row)
-                    _ = vk_attention_bf16(Int32(T), Int32(hd), Int32(rows.lowerBound), Int32(rows.upperBound), base,
-                                          base + A, base + 2 * A, ld, scale, o, A, half ? 1 : 0, s, pack, nextK)
+                    let (r0, r1) = (Int32(rows.lowerBound), Int32(rows.upperBound))
+                    if let h = qkvHalf {  // q, K, V stored rounded by the qkv product, same offsets in 16-bit units
+                        let at = base - ws.qkv
+                        _ = vk_attention_bf16_in(Int32(T), Int32(hd), r0, r1, h + at, h + at + A, h + at + 2 * A, ld,
+                                                 scale, o, A, half ? 1 : 0, s, pack, next.map { UnsafePointer(h + $0) })
+                    } else {
+                        _ = vk_attention_bf16(Int32(T), Int32(hd), r0, r1, base, base + A, base + 2 * A, ld, scale, o, A,
+                                              half ? 1 : 0, s, pack, nextK)
+                    }
                 } else {
                     _ = vk_attention(isa, Int32(T), Int32(hd), Int32(rows.lowerBound), Int32(rows.upperBound), base,
                                      base + A, base + 2 * A, ld, scale, ws.attn + row, A, s, pack, nextK)

@@ -121,4 +121,11 @@ int vk_attention(int isa, int T, int hd, int r0, int r1, const float *q, const f
 /// `o_bf16`, else Float32. Returns -1 without AVX512_BF16.
 int vk_attention_bf16(int T, int hd, int r0, int r1, const float *q, const float *k, const float *v, long ld,
                       float scale, void *o, long ldo, int o_bf16, float *scratch, int pack, const float *next_k);
+
+/// As `vk_attention_bf16` with q, K and V already bfloat16 (the qkv product stored them rounded): rows `ld`
+/// 16-bit units apart, no rounding pass, half the bytes to read and pack; the same results as rounding Float32
+/// q, K, V to nearest even first. Returns -1 without AVX512_BF16, or for an odd ld or hd.
+int vk_attention_bf16_in(int T, int hd, int r0, int r1, const uint16_t *q, const uint16_t *k, const uint16_t *v,
+                         long ld, float scale, void *o, long ldo, int o_bf16, float *scratch, int pack,
+                         const uint16_t *next_k);
 #endif
