@@ -5,7 +5,8 @@ import PackageDescription
 // sources use Glibc, RUSAGE_THREAD and Linux mmap flags, so no Apple platform is claimed.
 
 // Layers (lower never import higher):
-// 1. CHDF5, CBLAS, CDNNL, CZlib, CJPEG, CPNG, CCairo   system libraries + shims (CDNNL: oneDNN, the fallback GEMM)
+// 1. CHDF5, CBLAS, CDNNL, CZlib, CJPEG, CPNG, CCairo   system libraries + shims (CDNNL: oneDNN, the fallback GEMM;
+//                                                      CCairo: cairo opened on first use, by dlopen)
 //    CViTKernels           ViTKit's own C kernels: packed-weight GEMMs (AVX-512, AVX512_BF16, AVX2) with fused
 //                          epilogues, strip-wise attention; chosen by CPUID at run time
 // 2. ViTTensor             dtypes, shapes, tensors, checkpoint protocol
@@ -67,8 +68,8 @@ let package = Package(
                        providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
-        .systemLibrary(name: "CCairo", pkgConfig: "cairo",
-                       providers: [.apt(["libcairo2-dev"])]),
+        // cairo is opened on first use (dlopen), so only a tool that draws a figure maps its libraries.
+        .target(name: "CCairo", linkerSettings: [.linkedLibrary("dl")]),
 
         .target(name: "ViTTensor"),
         .target(name: "ViTSafetensors", dependencies: ["ViTTensor"]),

@@ -22,61 +22,70 @@ final class Canvas {
     private let surface: OpaquePointer
     let cr: OpaquePointer
 
-    init(width: Int, height: Int) {
+    /// Throws `PlotError.cairo` naming `path` (the figure it is for) when cairo cannot be loaded.
+    init(width: Int, height: Int, for path: String) throws {
+        var err = [CChar](repeating: 0, count: 512)
+        guard vk_cairo_load(&err, err.count) == 0,
+              let s = vk_cairo_image_surface_create(CAIRO_FORMAT_RGB24, Int32(width), Int32(height)),
+              let c = vk_cairo_create(s) else {
+            let why = String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw PlotError.cairo(file: path, message: "\(why.isEmpty ? "cairo could not make a surface" : why); "
+                + "figures need the cairo library (Debian: apt install libcairo2)")
+        }
         self.width = width
         self.height = height
-        surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, Int32(width), Int32(height))
-        cr = cairo_create(surface)
-        cairo_set_source_rgb(cr, 1, 1, 1)
-        cairo_paint(cr)
-        cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL)
+        surface = s
+        cr = c
+        vk_cairo_set_source_rgb(cr, 1, 1, 1)
+        vk_cairo_paint(cr)
+        vk_cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL)
     }
 
     deinit {
-        cairo_destroy(cr)
-        cairo_surface_destroy(surface)
+        vk_cairo_destroy(cr)
+        vk_cairo_surface_destroy(surface)
     }
 
     func rect(_ x: Double, _ y: Double, _ w: Double, _ h: Double, _ c: (Double, Double, Double)) {
-        cairo_set_source_rgb(cr, c.0, c.1, c.2)
-        cairo_rectangle(cr, x, y, w, h)
-        cairo_fill(cr)
+        vk_cairo_set_source_rgb(cr, c.0, c.1, c.2)
+        vk_cairo_rectangle(cr, x, y, w, h)
+        vk_cairo_fill(cr)
     }
 
     func strokeRect(_ x: Double, _ y: Double, _ w: Double, _ h: Double, width lw: Double = 1) {
-        cairo_set_source_rgb(cr, 0, 0, 0)
-        cairo_set_line_width(cr, lw)
-        cairo_rectangle(cr, x, y, w, h)
-        cairo_stroke(cr)
+        vk_cairo_set_source_rgb(cr, 0, 0, 0)
+        vk_cairo_set_line_width(cr, lw)
+        vk_cairo_rectangle(cr, x, y, w, h)
+        vk_cairo_stroke(cr)
     }
 
     func line(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double, width lw: Double = 1, gray: Double = 0) {
-        cairo_set_source_rgb(cr, gray, gray, gray)
-        cairo_set_line_width(cr, lw)
-        cairo_move_to(cr, x0, y0)
-        cairo_line_to(cr, x1, y1)
-        cairo_stroke(cr)
+        vk_cairo_set_source_rgb(cr, gray, gray, gray)
+        vk_cairo_set_line_width(cr, lw)
+        vk_cairo_move_to(cr, x0, y0)
+        vk_cairo_line_to(cr, x1, y1)
+        vk_cairo_stroke(cr)
     }
 
     func dot(_ x: Double, _ y: Double, radius: Double, _ c: (Double, Double, Double)) {
-        cairo_set_source_rgb(cr, c.0, c.1, c.2)
-        cairo_arc(cr, x, y, radius, 0, 2 * Double.pi)
-        cairo_fill(cr)
+        vk_cairo_set_source_rgb(cr, c.0, c.1, c.2)
+        vk_cairo_arc(cr, x, y, radius, 0, 2 * Double.pi)
+        vk_cairo_fill(cr)
     }
 
     /// Text with its anchor at (x, y): `align` 0 left, 0.5 centre, 1 right; baseline at y + size/3 (vertically centred).
     func text(_ s: String, _ x: Double, _ y: Double, size: Double = 12, align: Double = 0, bold: Bool = false, rotate: Bool = false) {
-        cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL)
-        cairo_set_font_size(cr, size)
+        vk_cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL)
+        vk_cairo_set_font_size(cr, size)
         var ext = cairo_text_extents_t()
-        cairo_text_extents(cr, s, &ext)
-        cairo_set_source_rgb(cr, 0, 0, 0)
-        cairo_save(cr)
-        cairo_translate(cr, x, y)
-        if rotate { cairo_rotate(cr, -Double.pi / 2) }
-        cairo_move_to(cr, -ext.x_advance * align, size / 3)
-        cairo_show_text(cr, s)
-        cairo_restore(cr)
+        vk_cairo_text_extents(cr, s, &ext)
+        vk_cairo_set_source_rgb(cr, 0, 0, 0)
+        vk_cairo_save(cr)
+        vk_cairo_translate(cr, x, y)
+        if rotate { vk_cairo_rotate(cr, -Double.pi / 2) }
+        vk_cairo_move_to(cr, -ext.x_advance * align, size / 3)
+        vk_cairo_show_text(cr, s)
+        vk_cairo_restore(cr)
     }
 
     /// An 8-bit RGB image (row-major, 3 bytes a pixel) drawn at (x, y) scaled by `scale` (nearest neighbour).
@@ -97,9 +106,9 @@ final class Canvas {
             for c in 0..<columns {
                 let t = (Double(values[r * columns + c]) - lo) / max(hi - lo, 1e-12)
                 let col = ColorMap.viridis(t)
-                cairo_set_source_rgba(cr, col.0, col.1, col.2, alpha)
-                cairo_rectangle(cr, x + Double(c) * cell, y + Double(r) * cell, cell + 0.3, cell + 0.3)
-                cairo_fill(cr)
+                vk_cairo_set_source_rgba(cr, col.0, col.1, col.2, alpha)
+                vk_cairo_rectangle(cr, x + Double(c) * cell, y + Double(r) * cell, cell + 0.3, cell + 0.3)
+                vk_cairo_fill(cr)
             }
         }
     }
@@ -129,10 +138,10 @@ final class Canvas {
     /// Writes the PNG atomically (a temporary file beside `path`, then renamed).
     func write(to path: String) throws {
         let tmp = path + ".tmp-\(getpid())"
-        let status = cairo_surface_write_to_png(surface, tmp)
+        let status = vk_cairo_surface_write_to_png(surface, tmp)
         guard status == CAIRO_STATUS_SUCCESS else {
             unlink(tmp)
-            throw PlotError.cairo(file: path, message: String(cString: cairo_status_to_string(status)))
+            throw PlotError.cairo(file: path, message: String(cString: vk_cairo_status_to_string(status)))
         }
         guard rename(tmp, path) == 0 else {
             unlink(tmp)

@@ -11,7 +11,7 @@ public enum Figures {
         let mapW = Double(gw) * cell, mapH = Double(gh) * cell
         let left = 70.0, top = 60.0
         let plotW = Double(gw) * (mapW + gap), plotH = Double(gh) * (mapH + gap)
-        let c = Canvas(width: Int(left + plotW + 110), height: Int(top + plotH + 60))
+        let c = try Canvas(width: Int(left + plotW + 110), height: Int(top + plotH + 60), for: path)
         c.text(title, Double(c.width) / 2, 22, size: 15, align: 0.5, bold: true)
         c.text("cosine similarity of each position embedding with all others", Double(c.width) / 2, 42, size: 11, align: 0.5)
         for r in 0..<gh {
@@ -43,7 +43,7 @@ public enum Figures {
         let tileW = Double(pw) * scale, tileH = Double(ph) * scale
         let columns = min(7, components.count), rows = (components.count + columns - 1) / columns
         let left = 30.0, top = 60.0, gapX = 14.0, gapY = 30.0
-        let c = Canvas(width: Int(left * 2 + Double(columns) * (tileW + gapX)), height: Int(top + Double(rows) * (tileH + gapY) + 20))
+        let c = try Canvas(width: Int(left * 2 + Double(columns) * (tileW + gapX)), height: Int(top + Double(rows) * (tileH + gapY) + 20), for: path)
         c.text(title, Double(c.width) / 2, 22, size: 15, align: 0.5, bold: true)
         c.text("principal components of the patch-embedding filters (RGB, min–max scaled each)", Double(c.width) / 2, 42, size: 11, align: 0.5)
         for (k, comp) in components.enumerated() {
@@ -78,7 +78,7 @@ public enum Figures {
         let left = 30.0, top = 70.0
         let width1 = left + 3 * (iw + 20) + 60
         let width2 = left + Double(headCols) * (hw + 12) + 20
-        let c = Canvas(width: Int(max(width1, width2)), height: Int(top + ih + 60 + Double(headRows) * (hh + 26) + 20))
+        let c = try Canvas(width: Int(max(width1, width2)), height: Int(top + ih + 60 + Double(headRows) * (hh + 26) + 20), for: path)
         c.text(title, Double(c.width) / 2, 22, size: 15, align: 0.5, bold: true)
         c.text("attention rollout (Abnar & Zuidema 2020) and the last block's class-token attention per head",
                Double(c.width) / 2, 42, size: 11, align: 0.5)
@@ -107,7 +107,7 @@ public enum Figures {
     /// Figure 7 (right): each head's mean attention distance (pixels) against block depth.
     public static func attentionDistance(_ distances: [[Float]], imageSize: Int, title: String, to path: String) throws {
         let left = 70.0, top = 60.0, w = 460.0, h = 320.0
-        let c = Canvas(width: Int(left + w + 40), height: Int(top + h + 60))
+        let c = try Canvas(width: Int(left + w + 40), height: Int(top + h + 60), for: path)
         c.text(title, Double(c.width) / 2, 22, size: 15, align: 0.5, bold: true)
         c.text("each dot is one head (colour: head index): mean distance to the attended patches", Double(c.width) / 2, 42, size: 11, align: 0.5)
         let depth = distances.count

@@ -96,4 +96,31 @@ private func isPNG(_ path: String) -> Bool {
     }
 }
 
+/// cairo is opened only when a figure is drawn (CCairo's dlopen): without it a figure fails with a message naming
+/// the output and the package to install, writes nothing, and every command that draws no figure still runs.
+@Suite struct PlotWithoutCairoTests {
+    let model = fixture("images/models/timm_vit")
+
+    /// The tool with `VITKIT_CAIRO` naming a library that does not exist (through env(1): the variable must
+    /// not leak into the other tests' processes).
+    private func withoutCairo(_ tool: String, _ args: [String]) throws -> ToolResult {
+        try runExecutable(URL(fileURLWithPath: "/usr/bin/env"),
+                          ["VITKIT_CAIRO=/nonexistent/libcairo.so.2", productsFolder.appendingPathComponent(tool).path] + args)
+    }
+
+    @Test func figureFailsCleanlyWithoutCairo() throws {
+        let tmp = makeTempFolder()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let r = try withoutCairo("vit-summary", [model, "--plot", "pos-embed", tmp + "/pos.png", "--plot-data", tmp + "/pos.json"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains(tmp + "/pos.png") && r.stderr.contains("cannot load cairo (/nonexistent/libcairo.so.2)"),
+                "\(r.stderr)")
+        #expect(r.stderr.contains("apt install libcairo2"))
+        #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Backtrace"))
+        #expect(entriesIn(tmp).isEmpty, "left \(entriesIn(tmp))")
+        let plain = try withoutCairo("vit-summary", [model])
+        #expect(plain.status == 0 && plain.stdout.contains("VisionTransformer"), "\(plain.stderr)")
+    }
+}
+
 private func entriesIn(_ path: String) -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] }
