@@ -98,9 +98,9 @@ extension VisionTransformer {
     // MARK: pieces
 
     /// Chunks for a loop over `rows` rows: a whole number per thread (up to `Parallel.chunksPerThread`, so a
-    /// delayed thread sheds work), each of at least `minimumChunkRows` rows where possible.
-    func rowChunks(_ rows: Int) -> Int {
-        threads * max(1, min(Parallel.chunksPerThread, rows / (threads * minimumChunkRows)))
+    /// delayed thread sheds work), each of at least `minimum` rows (default `minimumChunkRows`) where possible.
+    func rowChunks(_ rows: Int, atLeast minimum: Int? = nil) -> Int {
+        threads * max(1, min(Parallel.chunksPerThread, rows / (threads * (minimum ?? minimumChunkRows))))
     }
 
     /// Patch embedding by row chunks: im2col into rows of C·P·P in (c, py, px) order, the optional

@@ -21,7 +21,7 @@ extension VisionTransformer {
     func packedBlocks(_ blocks: [WeightLayout.Block], full fullBlocks: Int, _ all: Tokens, batch n: Int,
                       workspace ws: ViTWorkspace, eps: Float, par: WorkerPool) {
         let d = dims, rows = all.rows
-        guard packedRows(rows: rows, workspace: ws) else {
+        guard packedRows(workspace: ws) else {
             for (i, blk) in blocks.enumerated() {
                 packedAttentionInput(blk, all, workspace: ws, eps: eps, .columns(par))
                 if i == fullBlocks { break }
@@ -32,7 +32,7 @@ extension VisionTransformer {
         }
         // Per row chunk: LN1 → qkv; then attention; then per row chunk the rest of the block and the next
         // block's LN1 → qkv.
-        let chunks = threads * max(1, min(Parallel.chunksPerThread, rows / (threads * 8)))
+        let chunks = rowChunks(rows, atLeast: 8)
         par.forChunks(chunks) { c in
             packedAttentionInput(blocks[0], all, workspace: ws, eps: eps, .rows(Parallel.part(c, of: chunks, count: rows)))
         }
@@ -50,9 +50,9 @@ extension VisionTransformer {
     /// Whether the packed blocks run by row chunks (`PackedSchedule.rows`): only when `split` says rows and the
     /// model's buffers allow it. `auto` takes columns: on 2 cores rows measured slower for ViT-S/16 and B/16
     /// (every row chunk streams all of a block's weights) and level for ViT-Ti/16 (docs/PERFORMANCE.md).
-    private func packedRows(rows: Int, workspace ws: ViTWorkspace) -> Bool {
-        guard rowsScheduleFits(ws), threads > 1, case .rows = split else { return false }
-        return true
+    private func packedRows(workspace ws: ViTWorkspace) -> Bool {
+        guard case .rows = split else { return false }
+        return threads > 1 && rowsScheduleFits(ws)
     }
 
     /// ln = norm1(x); qkv = ln·W_qkvᵀ + b.
@@ -69,7 +69,7 @@ extension VisionTransformer {
     /// Whether the qkv product stores q, K and V rounded, as bf16 rows of 3·A in qkv's memory, for the packed bf16
     /// attention to read as they are (the same values it would round them to, half the bytes).
     func qkvWritesHalf(_ ws: ViTWorkspace) -> Bool {
-        packed?.bf16 == true && ws.attentionProbe == nil && dims.attn % 2 == 0 && dims.headDim % 2 == 0
+        attentionWritesHalf(ws) && dims.headDim % 2 == 0
     }
 
     /// Whether the packed bf16 attention stores its output rounded, in the attn buffer's memory as bf16 rows of
@@ -156,30 +156,31 @@ extension VisionTransformer {
                 let b = pair / d.heads, h = pair % d.heads
                 let rows = Parallel.part(item % slices, of: slices, count: queries, alignment: 8)
                 if rows.isEmpty { continue }
-                let base = ws.qkv + b * T * ld + h * hd
+                let (r0, r1) = (Int32(rows.lowerBound), Int32(rows.upperBound))
+                // q's offset in qkv (K and V follow A and 2A later), in elements of qkv's format.
+                let at = b * T * ld + h * hd
                 let row = b * queries * A + h * hd
                 let pack: Int32 = pair == packedPair ? 0 : 1
                 // The K (and V) this chunk packs next, prefetched while this item runs.
                 let nextPair = (item + 1) / slices
-                let next = item + 1 < mine.upperBound && nextPair != pair
+                let nextK = item + 1 < mine.upperBound && nextPair != pair
                     ? (nextPair / d.heads) * T * ld + (nextPair % d.heads) * hd + A : nil
-                let nextK = next.map { UnsafePointer(ws.qkv + $0) }
                 if bf16 {
                     // Rounded, as proj's bf16 input rows of stride A in attn's memory (A even), else Float32.
                     let o = half ? UnsafeMutableRawPointer(UnsafeMutableRawPointer(ws.attn).assumingMemoryBound(to: UInt16.self) + row)
                         : UnsafeMutableRawPointer(ws.attn + row)
-                    let (r0, r1) = (Int32(rows.lowerBound), Int32(rows.upperBound))
-                    if let h = qkvHalf {  // q, K, V stored rounded by the qkv product, same offsets in 16-bit units
-                        let at = base - ws.qkv
-                        _ = vk_attention_bf16_in(Int32(T), Int32(hd), r0, r1, h + at, h + at + A, h + at + 2 * A, ld,
-                                                 scale, o, A, half ? 1 : 0, s, pack, next.map { UnsafePointer(h + $0) })
+                    if let q16 = qkvHalf {  // q, K, V stored rounded by the qkv product
+                        _ = vk_attention_bf16_in(Int32(T), Int32(hd), r0, r1, q16 + at, q16 + at + A, q16 + at + 2 * A,
+                                                 ld, scale, o, A, half ? 1 : 0, s, pack, nextK.map { q16 + $0 })
                     } else {
-                        _ = vk_attention_bf16(Int32(T), Int32(hd), r0, r1, base, base + A, base + 2 * A, ld, scale, o, A,
-                                              half ? 1 : 0, s, pack, nextK)
+                        let q = UnsafePointer(ws.qkv)
+                        _ = vk_attention_bf16(Int32(T), Int32(hd), r0, r1, q + at, q + at + A, q + at + 2 * A, ld, scale,
+                                              o, A, half ? 1 : 0, s, pack, nextK.map { q + $0 })
                     }
                 } else {
-                    _ = vk_attention(isa, Int32(T), Int32(hd), Int32(rows.lowerBound), Int32(rows.upperBound), base,
-                                     base + A, base + 2 * A, ld, scale, ws.attn + row, A, s, pack, nextK)
+                    let q = UnsafePointer(ws.qkv)
+                    _ = vk_attention(isa, Int32(T), Int32(hd), r0, r1, q + at, q + at + A, q + at + 2 * A, ld, scale,
+                                     ws.attn + row, A, s, pack, nextK.map { q + $0 })
                 }
                 packedPair = pair
             }
@@ -286,8 +287,7 @@ extension VisionTransformer {
         let l = weights.layout.patchProj
         guard rows > 0 else { return }
         if let m = packed?[l] {
-            var ep = vk_epilogue(bias: l.bias, gamma: nil, row_scale: nil, alpha: 1, act: Int32(VK_ACT_NONE),
-                                 residual: 0, out_bf16: 0)
+            var ep = plain(l)
             _ = vk_gemm_f32(kernels.code, Int32(rows), Int32(m.n), Int32(m.k), patches, m.k,
                             m.base.assumingMemoryBound(to: Float.self), 0, Int32(m.panels), e, m.n, &ep)
         } else {
