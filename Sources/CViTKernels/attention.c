@@ -179,11 +179,14 @@ int vk_attention(int isa, int T, int hd, int r0, int r1, const float *q, const f
 
 #if defined(__x86_64__)
 int vk_pack_bf16_rows(const uint16_t *b, int n, int k, long ld, int across, uint16_t *packed);
+#endif
 
 /// vk_attention_bf16 from Float32 q, K, V (`in_bf16` 0: rounded here) or from rows already bfloat16 (1).
 static int attention_bf16(int T, int hd, int r0, int r1, const void *q, const void *k, const void *v, long ld,
                           int in_bf16, float scale, void *o, long ldo, int o_bf16, float *scratch, int pack,
                           const void *next_k) {
+#if defined(__x86_64__)
+    if (!(vk_cpu_isa() & VK_ISA_AVX512_BF16)) return -1;
     uint16_t *pk = (uint16_t *)scratch, *pv = pk + vk_packed_bf16_count(T, hd);
     float *s = scratch + (vk_packed_bf16_count(T, hd) + vk_packed_bf16_count(hd, T)) / 2;
     float *inv = s + (size_t)STRIP * round16(T);
@@ -214,30 +217,21 @@ static int attention_bf16(int T, int hd, int r0, int r1, const void *q, const vo
         vk_gemm_bf16(rows, hd, T, ph, ldp, pv, 0, vk_panels(hd), orow, ldo, &out);
     }
     return 0;
-}
+#else
+    (void)T; (void)hd; (void)r0; (void)r1; (void)q; (void)k; (void)v; (void)ld; (void)in_bf16; (void)scale; (void)o;
+    (void)ldo; (void)o_bf16; (void)scratch; (void)pack; (void)next_k;
+    return -1;
 #endif
+}
 
 int vk_attention_bf16(int T, int hd, int r0, int r1, const float *q, const float *k, const float *v, long ld,
                       float scale, void *o, long ldo, int o_bf16, float *scratch, int pack, const float *next_k) {
-#if defined(__x86_64__)
-    if (!(vk_cpu_isa() & VK_ISA_AVX512_BF16)) return -1;
     return attention_bf16(T, hd, r0, r1, q, k, v, ld, 0, scale, o, ldo, o_bf16, scratch, pack, next_k);
-#else
-    (void)T; (void)hd; (void)r0; (void)r1; (void)q; (void)k; (void)v; (void)ld; (void)scale; (void)o; (void)ldo;
-    (void)o_bf16; (void)scratch; (void)pack; (void)next_k;
-    return -1;
-#endif
 }
 
 int vk_attention_bf16_in(int T, int hd, int r0, int r1, const uint16_t *q, const uint16_t *k, const uint16_t *v,
                          long ld, float scale, void *o, long ldo, int o_bf16, float *scratch, int pack,
                          const uint16_t *next_k) {
-#if defined(__x86_64__)
-    if (!(vk_cpu_isa() & VK_ISA_AVX512_BF16) || (ld & 1) || (hd & 1)) return -1;
+    if ((ld & 1) || (hd & 1)) return -1;  // q's rows must be whole pairs for the bf16 product
     return attention_bf16(T, hd, r0, r1, q, k, v, ld, 1, scale, o, ldo, o_bf16, scratch, pack, next_k);
-#else
-    (void)T; (void)hd; (void)r0; (void)r1; (void)q; (void)k; (void)v; (void)ld; (void)scale; (void)o; (void)ldo;
-    (void)o_bf16; (void)scratch; (void)pack; (void)next_k;
-    return -1;
-#endif
 }

@@ -185,7 +185,7 @@ static VKBF16 void pack_bf16_rows(const uint16_t *b, int n, int k, long ld, int 
             for (int w0 = 0; w0 < whole; w0 += 16) {
                 __m512 r[16];
                 for (int i = 0; i < 16; i++)
-                    r[i] = c0 + j0 + i < c0 + wd ? _mm512_loadu_ps((const float *)(b + (long)(c0 + j0 + i) * ld) + w0)
+                    r[i] = j0 + i < wd ? _mm512_loadu_ps((const float *)(b + (long)(c0 + j0 + i) * ld) + w0)
                                                  : _mm512_setzero_ps();
                 transpose16(r);
                 for (int i = 0; i < 16; i++) _mm512_storeu_ps((float *)(dst + (size_t)(w0 + i) * wp + j0), r[i]);
