@@ -4,12 +4,13 @@ import Dispatch
 /// - Returns: the median and the minimum, in milliseconds.
 public func measure(times count: Int, _ body: () throws -> Void) rethrows -> (median: Double, min: Double) {
     try body()
-    var times: [Double] = []
-    for _ in 0..<max(1, count) {
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        try body()
-        times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
-    }
-    times.sort()
+    let times = try (0..<max(1, count)).map { _ in try milliseconds(body) }.sorted()
     return (times[times.count / 2], times[0])
+}
+
+/// The wall time of one call of `body`, in milliseconds.
+public func milliseconds(_ body: () throws -> Void) rethrows -> Double {
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
 }

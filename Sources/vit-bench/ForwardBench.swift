@@ -49,19 +49,21 @@ struct ForwardBench: ParsableCommand {
         let images = (0..<(batch * 3 * 224 * 224)).map { _ in Float.random(in: -1...1, using: &rng) }
         var out = [Float](repeating: 0, count: batch * vit.outputWidth)
         let ws = ViTWorkspace(for: vit, batchSize: batch)
-        let (med, mn) = try images.withUnsafeBufferPointer { img in
+        try images.withUnsafeBufferPointer { img in
             try out.withUnsafeMutableBufferPointer { o in
                 let pass = { try vit.forward(images: img, batchSize: batch, into: o, workspace: ws) }
-                if serve { try serveRuns(pass); return (0.0, 0.0) }
-                return try measure(times: repetitions, pass)
+                if serve { try serveRuns(pass) } else { report(try measure(times: repetitions, pass), vit) }
             }
         }
-        if serve { return }
-        // The kernels that ran: ViTKit's own (avx512, avx2) or the portable path's GEMM library.
+    }
+
+    /// One line: the kernels that ran (ViTKit's own, avx512 or avx2, or the portable path's GEMM library), the
+    /// precision that ran, the model, and the median and minimum time.
+    private func report(_ t: (median: Double, min: Double), _ vit: VisionTransformer) {
         let kernels = KernelInfo.isa == "off" ? "portable-" + GEMMInfo.backend : KernelInfo.isa
         let ran = vit.precisionNote == nil ? precision.rawValue : Precision.fp32.rawValue
         print(String(format: "vitkit-forward-%@-%@ vit_%@_patch16_224 batch=%d median_ms=%.2f min_ms=%.2f",
-                     kernels, ran, model, batch, med, mn))
+                     kernels, ran, model, batch, t.median, t.min))
     }
 }
 
@@ -72,12 +74,7 @@ private func serveRuns(_ pass: () throws -> Void) throws {
     try pass()
     say("ready")
     while let line = readLine(), let n = Int(line.trimmingCharacters(in: .whitespaces)), n > 0 {
-        var times: [String] = []
-        for _ in 0..<n {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            try pass()
-            times.append(String(format: "%.3f", Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6))
-        }
+        let times = try (0..<n).map { _ in String(format: "%.3f", try milliseconds(pass)) }
         say(times.joined(separator: " "))
     }
 }
