@@ -86,19 +86,16 @@ def report(row, tools, cycles, rounds, burst):
     ours, peers = tools[0], tools[1:]
     print(f"## {row}: {cycles} cycles of {burst} run(s) per tool, load {open('/proc/loadavg').read().split()[0]}")
     per = max(1, cycles // rounds)
+    starts = [i for i in range(0, per * rounds, per) if i < cycles]
+    medians = {t: [statistics.median(t.cycles[i:i + per]) for i in starts] for t in tools}
     for t in tools:
-        rs = [statistics.median(t.cycles[i:i + per]) for i in range(0, per * rounds, per) if t.cycles[i:i + per]]
         print(f"{t.label:>16}: median {statistics.median(t.times):8.2f} ms  min {min(t.times):8.2f} ms  rounds "
-              + " / ".join(f"{r:.1f}" for r in rs))
+              + " / ".join(f"{r:.1f}" for r in medians[t]))
     ratios = [ours.cycles[i] / min(p.cycles[i] for p in peers) for i in range(cycles)]
     ahead = sum(r <= 1.0 for r in ratios)
-    rounds_ahead = 0
-    for i in range(0, per * rounds, per):
-        mine = statistics.median(ours.cycles[i:i + per])
-        best = min(statistics.median(p.cycles[i:i + per]) for p in peers)
-        rounds_ahead += mine <= best
+    rounds_ahead = sum(medians[ours][j] <= min(medians[p][j] for p in peers) for j in range(len(starts)))
     print(f"{'paired':>16}: ViTKit at or below the faster peer in {ahead}/{cycles} cycles and "
-          f"{rounds_ahead}/{rounds} rounds; ratio median {statistics.median(ratios):.3f}, "
+          f"{rounds_ahead}/{len(starts)} rounds; ratio median {statistics.median(ratios):.3f}, "
           f"worst {max(ratios):.3f}, best {min(ratios):.3f}", flush=True)
 
 
